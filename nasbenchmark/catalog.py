@@ -1,0 +1,72 @@
+"""One source for each benchmark's documentation: columns, canned queries, licence.
+
+Every benchmark package defines ``catalog.CATALOG`` with these types. The Datasette
+``metadata.yml`` and the static site are both generated from it, so a column description
+or a canned query is written once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One documented column. ``unit`` is shown next to values (percent, seconds, ...)."""
+
+    name: str
+    description: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    facets: tuple[str, ...] = ()
+    label_column: str | None = None
+    sort_desc: str | None = None
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    """A named, parameterised SQL query. Parameters are bound (``:name``), never formatted in.
+
+    ``params`` maps each parameter to its default value (as text, like a form field).
+    ``chart`` optionally names the default chart for the site: ``{"type": "scatter", "x": col, "y": col}``
+    or ``{"type": "line", "x": col, "y": col, "series": col}`` or ``{"type": "bar", ...}``.
+    """
+
+    name: str
+    title: str
+    description: str
+    sql: str
+    params: dict[str, str] = field(default_factory=dict)
+    chart: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class BenchmarkCatalog:
+    key: str  # short name used in URLs and the CLI: "nb201", "nbgraph"
+    db_filename: str  # "nasbench201.db"
+    title: str
+    description: str
+    license: str
+    license_url: str
+    source: str
+    source_url: str
+    generate_command: str  # the CLI command that builds the DB, shown in errors and docs
+    tables: tuple[Table, ...]
+    queries: tuple[CannedQuery, ...]
+
+    def table(self, name: str) -> Table:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+    def query(self, name: str) -> CannedQuery:
+        for query in self.queries:
+            if query.name == name:
+                return query
+        raise KeyError(name)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The README's test command: installs everything the tests need on a fresh machine
+# (pip deps, npm deps, Debian's Chromium), then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+    fi
+fi
+exec python -m pytest "$@"
