@@ -64,7 +64,7 @@ class BenchmarkDatabase:
     def __init__(self, filename: str, generate_command: str):
         self.filename = filename
         self.generate_command = generate_command
-        self.proxy = peewee.DatabaseProxy()
+        self.proxy = _LazyProxy(self)
         _benchmark_databases.append(self)
 
     def bind(self, path: Path | str | None = None) -> peewee.SqliteDatabase:
@@ -77,6 +77,19 @@ class BenchmarkDatabase:
         if self.proxy.obj is None:
             return self.bind()
         return self.proxy.obj
+
+
+class _LazyProxy(peewee.DatabaseProxy):
+    """A peewee proxy that opens its benchmark's DB the first time a model touches it."""
+
+    def __init__(self, owner: BenchmarkDatabase):
+        super().__init__()
+        self.__dict__["_owner"] = owner
+
+    def __getattr__(self, attr):
+        if self.obj is None and not attr.startswith("__"):
+            self.__dict__["_owner"].bind()
+        return super().__getattr__(attr)
 
 
 _benchmark_databases: list[BenchmarkDatabase] = []
