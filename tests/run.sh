@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-if [ -f package-lock.json ]; then
-    npm ci --no-audit --no-fund --loglevel=error
+if [ -f site_builder/package-lock.json ]; then
+    npm ci --prefix site_builder --no-audit --no-fund --loglevel=error
 fi
 if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then

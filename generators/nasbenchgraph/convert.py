@@ -1,0 +1,73 @@
+"""Write ``nasbenchgraph.db`` from the release's ``.bench`` files, atomically."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Iterable
+
+from generators.common import InputError, atomic_database, write_metadata
+from nasbenchmark import database
+from nasbenchmark.nasbenchgraph.constants import DATASET_METRIC, DATASET_OPS, DB_FILENAME, OP_INDEX
+from nasbenchmark.nasbenchgraph.graph_util import decode_key, format_arch_str, link_index
+from nasbenchmark.nasbenchgraph.schema import SCHEMA_SQL
+
+from .inputs import installed_light_dir, installed_version, resolve_inputs
+from .reader import read_bench
+
+
+def convert(inputs: str | Path | Iterable[str | Path] | None = None, output_path: str | Path | None = None,
+            progress: bool = True) -> dict:
+    """Convert ``.bench`` files to one SQLite DB; returns a summary (datasets, row counts, seconds).
+
+    ``inputs``: None for the installed ``nas-bench-graph`` package, else files/folders (see
+    ``resolve_inputs``). ``output_path`` defaults to ``$NASBENCHMARK_DIR/nasbenchgraph.db``.
+    Every file is read and checked before anything is written; bad input raises ``InputError``
+    and leaves an existing DB untouched.
+    """
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    files = resolve_inputs(inputs)
+    output = Path(output_path) if output_path else database.database_path(DB_FILENAME)
+    results = {dataset: read_bench(path, dataset)
+               for dataset, path in tqdm(files.items(), desc="nbgraph: reading", unit="file", disable=not progress)}
+    keys = sorted({row[1] for rows in results.values() for row in rows})
+    statements = [statement.strip() for statement in SCHEMA_SQL.split(";") if statement.strip()]
+    with atomic_database(output) as conn:
+        # Tables first, indexes after the rows: building an index once is faster than updating it per row.
+        for statement in statements:
+            if "CREATE TABLE" in statement:
+                conn.execute(statement)
+        conn.executemany("insert into nbgrapharch values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (_arch_row(key) for key in keys))
+        conn.executemany("insert into nbgraphdataset values (?, ?, ?, ?, ?)",
+                         ((dataset, len(rows), len(DATASET_OPS[dataset]), json.dumps(DATASET_OPS[dataset]),
+                           DATASET_METRIC[dataset]) for dataset, rows in results.items()))
+        for rows in results.values():
+            conn.executemany("insert into nbgraphresult values (?, ?, ?, ?, ?, ?)", rows)
+        for statement in statements:
+            if "CREATE TABLE" not in statement:
+                conn.execute(statement)
+        write_metadata(conn, benchmark="nbgraph", sources=list(files.values()), synthetic=False,
+                       datasets=",".join(results), **_package_metadata(files))
+    return {"datasets": {dataset: len(rows) for dataset, rows in results.items()},
+            "architectures": len(keys), "results": sum(len(rows) for rows in results.values()),
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _arch_row(key: int) -> tuple:
+    link, ops = decode_key(key)
+    return (key, format_arch_str(link, ops), link_index(link), json.dumps(list(link), separators=(",", ":")),
+            *ops, *(OP_INDEX[op] for op in ops))
+
+
+def _package_metadata(files: dict[str, Path]) -> dict[str, str]:
+    """Name the installed package version when the files are the installed package's."""
+    try:
+        light = installed_light_dir().resolve()
+    except InputError:  # not installed: the files came from elsewhere
+        return {}
+    if all(path.resolve().parent == light for path in files.values()):
+        return {"source_package": f"nas-bench-graph {installed_version()}"}
+    return {}
