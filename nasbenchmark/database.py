@@ -74,6 +74,7 @@ class BenchmarkDatabase:
         return db
 
     def connection(self) -> peewee.SqliteDatabase:
+        """The open read-only database, binding the default file on first use."""
         if self.proxy.obj is None:
             return self.bind()
         return self.proxy.obj

@@ -67,7 +67,7 @@ class _Model(peewee.Model):
 
 class NbGraphArch(_Model):
     """One architecture: ``key`` (the release's hash), ``arch_str`` (``'[0,1,1,2] gcn-gin-cheb-fc'``),
-    ``link_index`` / ``link`` (canonical link), ``op_1``..``op_4`` (op of node 1..4) and their indices."""
+    ``link_index`` / ``link`` (canonical link), ``op_1`` to ``op_4`` (op of node 1 to 4) and their indices."""
 
     key = peewee.IntegerField(primary_key=True)
     arch_str = peewee.TextField(unique=True)
