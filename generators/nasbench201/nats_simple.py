@@ -1,0 +1,115 @@
+"""Read a NATS-tss ``-simple`` folder: ``meta.pickle.pbz2`` plus one bz2 pickle per architecture.
+
+The per-arch files are independent, so they are decompressed, unpickled and turned into rows in
+a process pool (bz2 decompression dominates); the parent only inserts rows.
+"""
+from __future__ import annotations
+
+import bz2
+import gc
+import hashlib
+import io
+import multiprocessing
+import re
+from pathlib import Path
+from typing import Iterator
+
+from generators.common import InputError
+from generators.common.unpickle import restricted_load
+
+from .records import ArchRows, arch_rows
+from .release import RELEASE_GLOBALS, Release, check_meta_dict
+
+META_FILE = "meta.pickle.pbz2"
+#: The loader accepts both ``000042.pickle.pbz2`` and ``42.pickle.pbz2``.
+_ARCH_FILE = re.compile(r"^(\d+)\.pickle\.pbz2$")
+#: Below this many files a pool costs more than it saves.
+_POOL_THRESHOLD = 64
+
+
+def load_bz2_pickle(path: Path) -> tuple[object, str]:
+    """Decompress and unpickle one .pbz2 file; returns the object and the file's sha256."""
+    try:
+        compressed = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = bz2.decompress(compressed)
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: not a valid bz2 file ({exc}); download the file again") from None
+    return restricted_load(io.BytesIO(data), RELEASE_GLOBALS, str(path)), hashlib.sha256(compressed).hexdigest()
+
+
+_worker_archs: tuple[list[str], list[str]] = ([], [])
+
+
+def _init_worker(arch_strings: list[str], arch_jsons: list[str], pool_worker: bool = True) -> None:
+    global _worker_archs
+    _worker_archs = (arch_strings, arch_jsons)
+    if pool_worker:
+        gc.disable()  # see gcpause.py; pool workers only unpickle
+
+
+def _convert_file(job: tuple[int, Path]) -> tuple[ArchRows, str, str]:
+    index, path = job
+    hp_results, digest = load_bz2_pickle(path)
+    arch_strings, arch_jsons = _worker_archs
+    return arch_rows(index, arch_strings[index], arch_jsons[index], hp_results, str(path)), path.name, digest
+
+
+class NatsSimpleRelease(Release):
+    input_format = "nats-simple"
+
+    def __init__(self, folder: Path, processes: int | None = None):
+        self.folder = folder
+        self.processes = processes
+        meta_path = folder / META_FILE
+        if not meta_path.is_file():
+            raise InputError(f"{folder}: no {META_FILE}; a NATS-tss '-simple' folder holds {META_FILE} and "
+                             "one {index:06d}.pickle.pbz2 per architecture")
+        meta, _ = load_bz2_pickle(meta_path)
+        self.arch_strings = check_meta_dict(meta, str(meta_path))
+        self.files = self._arch_files()
+        self.expected_archs = len(self.files)
+        self._digests: dict[str, str] = {}
+
+    def _arch_files(self) -> list[tuple[int, Path]]:
+        files: dict[int, Path] = {}
+        for path in self.folder.iterdir():
+            match = _ARCH_FILE.match(path.name)
+            if not match:
+                continue
+            index = int(match.group(1))
+            if index >= len(self.arch_strings):
+                raise InputError(f"{path}: arch index {index} is beyond meta_archs "
+                                 f"({len(self.arch_strings)} archs)")
+            if index in files:
+                raise InputError(f"{path}: arch {index} also has {files[index].name}; keep one of them")
+            files[index] = path
+        if not files:
+            raise InputError(f"{self.folder}: no per-architecture files ({{index:06d}}.pickle.pbz2) next to "
+                             f"{META_FILE}")
+        return sorted(files.items())
+
+    @property
+    def sources(self) -> list[Path]:
+        return [self.folder / META_FILE]
+
+    def extra_metadata(self) -> dict[str, str]:
+        listing = "".join(f"{name} {digest}\n" for name, digest in sorted(self._digests.items()))
+        return {"source_arch_files": str(len(self._digests)),
+                "source_arch_files_sha256": hashlib.sha256(listing.encode()).hexdigest()}
+
+    def rows(self, arch_jsons: list[str]) -> Iterator[ArchRows]:
+        if len(self.files) < _POOL_THRESHOLD or self.processes == 1:
+            _init_worker(self.arch_strings, arch_jsons, pool_worker=False)
+            results = map(_convert_file, self.files)
+            yield from self._collect(results)
+            return
+        with multiprocessing.Pool(self.processes, _init_worker, (self.arch_strings, arch_jsons)) as pool:
+            yield from self._collect(pool.imap(_convert_file, self.files, chunksize=8))
+
+    def _collect(self, results) -> Iterator[ArchRows]:
+        for rows, name, digest in results:
+            self._digests[name] = digest
+            yield rows

@@ -1,0 +1,261 @@
+"""A release read from one big pickle with ``stream``, unpickled in a child process.
+
+The child opens the file, streams ``arch2infos`` (``stream``: marker mode for protocol-2
+streams, batch mode otherwise or after a marker mismatch, re-reading the file and skipping the
+entries already sent) and turns each architecture into rows; the parent only inserts them.
+Unpickling plus row building and SQLite inserts then run on both cores, and the child's memory
+(mostly the unpickler's memo array) is freed on exit.
+"""
+from __future__ import annotations
+
+import bz2
+import gc
+import io
+import multiprocessing
+import struct
+import zipfile
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator
+
+from generators.common import InputError
+from generators.common.unpickle import restricted_load
+from nasbenchmark.nasbench201.graph_util import arch_json, arch_str_to_dict
+
+from .records import ArchRows, arch_rows
+from .release import Release, check_meta_archs
+from .pickle_head import scan_head
+from .spliced import ArchBoundaryFinder, SplicedReader
+from .stream import BoundaryMismatch, StreamingUnpickler, describe_load_error
+
+#: torch's legacy serialization header (torch/serialization.py).
+TORCH_MAGIC = 0x1950A86A20F9469CFC6C
+TORCH_PROTOCOL_VERSION = 1001
+_READ_BUFFER = 1 << 20
+#: Architectures per message from the child (amortises pipe round trips).
+_SEND_ARCHS = 8
+
+
+class _PickleStream:
+    """The open pickle of one release file: where it starts, how long it is, what follows it."""
+
+    def __init__(self, file: IO[bytes], source: str, size: int | None,
+                 after_load: Callable[[IO[bytes]], None] | None = None, closing: tuple = (),
+                 check_on_error: Callable[[Path], None] | None = None):
+        self.file, self.source, self.size, self.after_load = file, source, size, after_load
+        self.check_on_error = check_on_error
+        self.closing = (file, *closing)
+
+    def close(self) -> None:
+        for file in self.closing:
+            file.close()
+
+
+def _open_pth_legacy(path: Path) -> _PickleStream:
+    """torch's legacy format: magic, protocol version, sys_info, the object, storage keys."""
+    source = str(path)
+    file = open(path, "rb")
+    try:
+        magic = restricted_load(file, [], source)
+        version = restricted_load(file, [], source)
+        sys_info = restricted_load(file, [], source)
+        if magic != TORCH_MAGIC or version != TORCH_PROTOCOL_VERSION:
+            raise InputError(f"{source}: not a torch legacy file (magic {magic!r}, protocol {version!r})")
+        if not isinstance(sys_info, dict) or not sys_info.get("little_endian", False):
+            raise InputError(f"{source}: unsupported torch sys_info {sys_info!r} (expected little-endian)")
+    except BaseException:
+        file.close()
+        raise
+
+    def storage_keys(reader: IO[bytes]) -> None:
+        if restricted_load(reader, [], source) != []:
+            raise InputError(f"{source}: contains tensor storages; use the NAS-Bench-201 .pth (weights cleared)")
+
+    return _PickleStream(file, source, path.stat().st_size - file.tell(), storage_keys)
+
+
+def _open_pth_zip(path: Path) -> _PickleStream:
+    source = str(path)
+    try:
+        archive = zipfile.ZipFile(path)
+        members = [info for info in archive.infolist()
+                   if info.filename == "data.pkl" or info.filename.endswith("/data.pkl")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{source}: not a valid zip file ({exc}); download the file again") from None
+    if len(members) != 1:
+        archive.close()
+        raise InputError(f"{source}: a torch zip file holds exactly one <name>/data.pkl; found "
+                         f"{[m.filename for m in members] or 'none'} (is this a torch checkpoint?)")
+    return _PickleStream(archive.open(members[0]), f"{source}:{members[0].filename}", members[0].file_size,
+                         closing=(archive,))
+
+
+def _open_nats_single(path: Path) -> _PickleStream:
+    # bz2 does not record the decompressed size, so the memo is not pre-sized.
+    return _PickleStream(bz2.open(path, "rb"), str(path), None, check_on_error=_check_bz2)
+
+
+def _check_bz2(path: Path) -> None:
+    """A corrupt bz2 block can yield garbage before its CRC fails: on an unpickling error, tell them apart."""
+    with bz2.open(path, "rb") as f:
+        while f.read(_READ_BUFFER * 16):
+            pass
+
+
+OPENERS = {"pth-legacy": _open_pth_legacy, "pth-zip": _open_pth_zip, "nats-single": _open_nats_single}
+
+
+class _Producer:
+    """Runs in the child: stream the pickle and send ("meta", archs), ("rows", [...])..., ("done", None)."""
+
+    def __init__(self, conn, path: Path, fmt: str):
+        self.conn = conn
+        self.path = path
+        self.fmt = fmt
+        self.stream = OPENERS[fmt](path)
+        self.source = self.stream.source
+        self.arch_strings: list[str] = []
+        self.arch_jsons: list[str] = []
+        self.pending: list[ArchRows] = []
+        self.sent: set[int] = set()
+        self.markers_made = False
+        self.read_mode = ""        # "markers" or "batch": how the last read went (see stream.py)
+
+    def run(self) -> None:
+        try:
+            self._read(markers=True)
+        except BaseException as exc:  # noqa: BLE001 - a marker may have made any error; batch mode decides
+            if not isinstance(exc, BoundaryMismatch) and not self.markers_made:
+                raise
+            # Read again without markers; entries already sent are skipped.
+            self.stream.close()
+            self.stream = OPENERS[self.fmt](self.path)
+            self._read(markers=False)
+        self.flush()
+        self.conn.send(("done", None))
+
+    def _read(self, markers: bool) -> None:
+        stream = self.stream
+        start = stream.file.tell()
+        head = scan_head(stream.file, self.source)
+        stream.file.seek(start)
+        unpickler = None
+        finder = None
+        if markers and head.protocol == 2:
+            finder = ArchBoundaryFinder(start, head.arch2infos_offset,
+                                        lambda: len(self.arch_strings) or 1 << 16,
+                                        lambda *found: unpickler.marker(*found))
+        spliced = SplicedReader(stream.file, start, finder=finder)
+        reader = io.BufferedReader(spliced, _READ_BUFFER)
+        unpickler = StreamingUnpickler(reader, self.source, head, self.on_item, stream.size)
+        unpickler.on_meta = self.on_meta
+        edits = [(head.arch2infos_offset, 1, unpickler.injection())]
+        if head.frame:
+            frame_at, frame_length = head.frame
+            edits.append((frame_at + 1, 8, struct.pack("<Q", frame_length + len(edits[0][2]) - 1)))
+        spliced.edits = sorted(edits)
+        try:
+            top = unpickler.load()
+            unpickler.check_markers_done()
+        finally:
+            self.markers_made = bool(unpickler.marker_keys)
+        self.read_mode = "markers" if self.markers_made else "batch"
+        if not isinstance(top, dict) or top.get("arch2infos") is not unpickler.arch2infos:
+            raise InputError(f"{self.source}: unexpected top-level layout; not a NAS-Bench-201 / NATS-tss release")
+        if stream.after_load:
+            stream.after_load(reader)
+
+    def on_meta(self, meta_archs: Any) -> None:
+        if self.arch_strings:
+            return          # a second read (batch mode) of the same file
+        if meta_archs is None:
+            raise InputError(f"{self.source}: 'meta_archs' must come before 'arch2infos' in the top-level dict")
+        self.arch_strings = check_meta_archs(meta_archs, self.source)
+        try:
+            self.arch_jsons = [arch_json(arch_str_to_dict(arch_str)) for arch_str in self.arch_strings]
+        except ValueError as exc:
+            raise InputError(f"{self.source}: meta_archs: {exc}") from None
+        self.conn.send(("meta", self.arch_strings))
+
+    def on_item(self, key: Any, hp_results: Any) -> None:
+        if type(key) is not int or not 0 <= key < len(self.arch_strings):
+            raise InputError(f"{self.source}: arch2infos key {key!r} is not an index into meta_archs "
+                             f"(0..{len(self.arch_strings) - 1})")
+        if key in self.sent:
+            return
+        self.pending.append(arch_rows(key, self.arch_strings[key], self.arch_jsons[key], hp_results, self.source))
+        self.sent.add(key)
+        if len(self.pending) >= _SEND_ARCHS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.conn.send(("rows", self.pending))
+            self.pending = []
+
+
+def _produce(conn, path: str, fmt: str) -> None:
+    """Child process entry point: every failure goes to the parent as one line."""
+    gc.disable()    # see gcpause.py; this process only unpickles
+    producer = None
+    try:
+        producer = _Producer(conn, Path(path), fmt)
+        producer.run()
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        source = producer.source if producer else path
+        if producer and producer.stream.check_on_error and not isinstance(exc, InputError):
+            try:
+                producer.stream.check_on_error(Path(path))
+            except (OSError, EOFError, ValueError) as corrupt:
+                exc = corrupt
+        conn.send(("error", str(describe_load_error(exc, source))))
+    finally:
+        if producer:
+            producer.stream.close()
+        conn.close()
+
+
+class StreamedRelease(Release):
+    def __init__(self, path: Path, fmt: str):
+        self.input_format = fmt
+        self.path = path
+        context = multiprocessing.get_context()
+        self.conn, child_conn = context.Pipe(duplex=False)
+        self.process = context.Process(target=_produce, args=(child_conn, str(path), fmt),
+                                       name=f"nb201 {fmt} reader", daemon=True)
+        self.process.start()
+        child_conn.close()
+        try:
+            self.arch_strings = self._receive("meta")
+        except BaseException:
+            self.close()
+            raise
+        self.expected_archs = len(self.arch_strings)
+
+    @property
+    def sources(self) -> list[Path]:
+        return [self.path]
+
+    def _receive(self, expected: str) -> Any:
+        try:
+            kind, payload = self.conn.recv()
+        except EOFError:
+            raise InputError(f"{self.path}: the reader process ended unexpectedly "
+                             f"(exit code {self.process.exitcode}); out of memory?") from None
+        if kind == "error":
+            raise InputError(payload)
+        if kind != expected and not (expected == "rows" and kind == "done"):
+            raise InputError(f"{self.path}: reader sent {kind!r} before {expected!r}")
+        return payload if kind != "done" else None
+
+    def rows(self, arch_jsons: list[str]) -> Iterator[ArchRows]:
+        while True:
+            batch = self._receive("rows")
+            if batch is None:
+                return
+            yield from batch
+
+    def close(self) -> None:
+        self.conn.close()
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
