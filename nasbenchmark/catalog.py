@@ -9,6 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def sql_text(text: str) -> str:
+    """``text`` as an SQL string literal (for constants the catalog writes, never for user values)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_error(message: str, value_sql: str) -> str:
+    """SQL that stops the query with ``message`` followed by the offending value in quotes.
+
+    SQLite has no RAISE() outside triggers; a malformed JSON path is a portable way (down to the
+    SQLite 3.35 of the site's sql.js) to abort a query with our own message, which Datasette shows
+    on its error page.
+    """
+    return "json_extract('{}', " + sql_text(message + '; got "') + f" || {value_sql} || '\"')"
+
+
 @dataclass(frozen=True)
 class Column:
     """One documented column. ``unit`` is shown next to values (percent, seconds, ...)."""

@@ -6,8 +6,10 @@ metric or cost are a UNION ALL of one branch per choice, each ordered by its own
 """
 from __future__ import annotations
 
-from ..catalog import BenchmarkCatalog, CannedQuery, Column, Table
-from .constants import DB_FILENAME, GENERATE_COMMAND, LINKS, OPS, PROTEINS_OPS
+import re
+
+from ..catalog import BenchmarkCatalog, CannedQuery, Column, Table, sql_error, sql_text
+from .constants import DATASETS, DB_FILENAME, GENERATE_COMMAND, LINKS, OPS, PROTEINS_OPS
 
 _FRACTION = "fraction of 1"
 _PERF_NOTE = "accuracy, except on proteins: presumably ROC-AUC as in OGB (unverified; the release does not say)"
@@ -81,14 +83,56 @@ from nbgraphresult
 where dataset = :dataset and {choice}
 order by {column}, test_perf desc""")
 
+def _choice(*allowed: str) -> tuple[str, str]:
+    return "{value} in (" + ", ".join(sql_text(a) for a in allowed) + ")", "one of " + ", ".join(allowed)
+
+
+def _integer(low: int, high: int) -> tuple[str, str]:
+    return (f"{{value}} not glob '*[^0-9]*' and cast({{value}} as integer) between {low} and {high}",
+            f"an integer {low}..{high}")
+
+
+#: What each parameter accepts: (SQL condition on ``{value}``, what the error message says).
+_CHECKS = {
+    "dataset": _choice(*DATASETS),
+    "metric": _choice("test_perf", "valid_perf"),
+    "cost": _choice("parameters", "latency"),
+    "k": _integer(1, 26206),
+    "bins": _integer(1, 1000),
+}
+
+
+def _canned(name: str, title: str, description: str, sql: str, params: dict[str, str] | None = None,
+            chart: dict[str, str] | None = None) -> CannedQuery:
+    """A canned query whose parameters are checked, and where a blank one means its default.
+
+    Each ``:name`` becomes an expression of the bound parameter only: blank (an empty Datasette
+    form field) turns into the default, and a value outside ``_CHECKS`` stops the query with a
+    message naming the parameter. To the planner it is a constant, so index choices (checked by
+    the query-plan tests) stay the same.
+    """
+    params = params or {}
+
+    def checked(match: re.Match) -> str:
+        param = match.group(1)
+        value = f"coalesce(nullif(trim(:{param}), ''), {sql_text(params[param])})"
+        if param not in _CHECKS:
+            return value
+        condition, expected = _CHECKS[param]
+        return (f"(case when {condition.format(value=value)} then {value} "
+                f"else {sql_error(f'{param} must be {expected}', value)} end)")
+
+    return CannedQuery(name, title, description, re.sub(r":(\w+)\b", checked, sql), params, chart)
+
+
 QUERIES = (
-    CannedQuery(
+    _canned(
         "top_architectures", "Top architectures of a dataset",
         "The k best architectures of one dataset by test_perf or valid_perf (metric), best first; "
         "score is the chosen metric (fraction of 1).",
         _TOP_K, params={"dataset": "cora", "metric": "test_perf", "k": "10"},
         chart={"type": "bar", "x": "arch_str", "y": "score"}),
-    CannedQuery(
+    _canned(
         "architecture_results", "One architecture on every dataset",
         "All results of one architecture, given as its key (61237) or its stored arch string "
         "('[0,1,1,2] gcn-gin-cheb-fc'). Other spellings: use the Python API or CLI, which canonicalise them.",
@@ -100,19 +144,19 @@ join nbgraphdataset d on d.dataset = r.dataset
 where a.key = :arch or a.arch_str = :arch
 order by r.dataset""",
         params={"arch": "61237"}, chart={"type": "bar", "x": "dataset", "y": "test_perf"}),
-    CannedQuery(
+    _canned(
         "pareto_front", "Pareto front: test performance vs parameters or latency",
         "Architectures of one dataset that no other beats on both test_perf (higher) and cost (lower); "
         "cost is parameters (millions) or latency (seconds). Of exact ties only the lowest key is listed.",
         _PARETO, params={"dataset": "cora", "cost": "parameters"},
         chart={"type": "line", "x": "cost", "y": "test_perf"}),
-    CannedQuery(
+    _canned(
         "perf_vs_cost", "Test performance vs parameters or latency (every architecture)",
         "Every architecture of one dataset as a point: cost (parameters in millions, or latency in seconds) "
         "against test_perf (fraction of 1).",
         _SCATTER, params={"dataset": "cora", "cost": "parameters"},
         chart={"type": "scatter", "x": "cost", "y": "test_perf"}),
-    CannedQuery(
+    _canned(
         "perf_histogram", "Histogram of test performance",
         "How many architectures of one dataset fall in each of `bins` equal-width test_perf bins between "
         "the dataset's minimum and maximum (empty bins are omitted).",
@@ -131,7 +175,7 @@ group by bin
 order by bin""",
         params={"dataset": "cora", "bins": "20"},
         chart={"type": "bar", "x": "bin_start", "y": "architectures"}),
-    CannedQuery(
+    _canned(
         "op_counts_top_k", "Operations among the top architectures",
         "For the k best architectures of one dataset by test_perf: how often each operation occurs over "
         "their 4k nodes (occurrences) and in how many of them (architectures).",
@@ -145,7 +189,7 @@ cross join (select 1 as node union all select 2 union all select 3 union all sel
 group by op
 order by occurrences desc, op""",
         params={"dataset": "cora", "k": "100"}, chart={"type": "bar", "x": "op", "y": "occurrences"}),
-    CannedQuery(
+    _canned(
         "best_per_dataset", "Best architecture of each dataset",
         "The architecture with the highest test_perf on each dataset (lowest key on ties).",
         f"""

@@ -1,0 +1,80 @@
+"""A real ``datasette`` process on a free loopback port: via ``serving.start`` and via ``nasbenchmark serve``."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from click.testing import CliRunner
+
+from nasbenchmark import serving
+from nasbenchmark.serving.cli import serve
+from test_serve_fixtures import require_db, served_dir  # noqa: F401 (fixture)
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def test_start_serves_canned_queries_over_http_and_stops(served_dir):
+    require_db(served_dir, "nb201")
+    with serving.start(served_dir) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        status, body = get(server.url + "nasbench201/top_architectures.json?_shape=array&k=4&dataset=cifar100")
+        rows = json.loads(body)
+        assert status == 200 and [r["rank"] for r in rows] == [1, 2, 3, 4]
+        status, body = get(server.url + "nasbench201/top_architectures.csv?k=4&dataset=cifar100")
+        table = list(csv.DictReader(io.StringIO(body)))
+        assert status == 200 and [int(r["arch_index"]) for r in table] == [r["arch_index"] for r in rows]
+        status, body = get(server.url + "-/settings.json")
+        assert json.loads(body)["max_returned_rows"] == serving.SETTINGS["max_returned_rows"]
+    assert server.process.poll() is not None
+    with pytest.raises(OSError):
+        get(server.url + "-/versions.json")
+
+
+def test_start_reports_a_port_in_use(served_dir):
+    require_db(served_dir, "nb201")
+    with serving.start(served_dir) as first:
+        port = int(first.url.rsplit(":", 1)[1].strip("/"))
+        with pytest.raises(serving.ServeError, match=f"cannot listen on 127.0.0.1:{port}"):
+            serving.start(served_dir, port=port, timeout=30).stop()
+
+
+def test_serve_command_prints_the_url_and_stops_on_ctrl_c(served_dir):
+    require_db(served_dir, "nb201")
+    command = [sys.executable, "-c", "from nasbenchmark.serving.cli import serve; serve()",
+               "--port", "0", "--dir", str(served_dir)]
+    # Own session: on failure the cleanup kills the command and its datasette child together.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               start_new_session=True)
+    try:
+        # Datasette's access log shares stdout; our line follows the readiness probe's entry.
+        line = next(line for line in process.stdout if not line.startswith("INFO:"))
+        assert line.startswith("Datasette serving ") and "nasbench201.db" in line, line
+        url = line.split(" at ")[1].split()[0]
+        status, body = get(url + "nasbench201/learning_curve.json?_shape=array&epochs=12&dataset=cifar100")
+        assert status == 200 and {r["run"] for r in json.loads(body)} >= {"mean"}
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        with pytest.raises(OSError):
+            get(url + "-/versions.json")
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def test_serve_command_without_databases_exits_1(tmp_path):
+    result = CliRunner().invoke(serve, ["--dir", str(tmp_path), "--port", "0"])
+    assert result.exit_code == 1
+    assert f"no benchmark database in {tmp_path}" in result.output

@@ -1,0 +1,140 @@
+"""Every canned query of every catalog, run by the real Datasette app in-process on a served DB dir."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import re
+import sqlite3
+from urllib.parse import urlencode
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from nasbenchmark import registry, serving
+from nasbenchmark.serving.plans import full_reads, large_tables
+from test_serve_fixtures import require_db, served_dir  # noqa: F401 (fixture)
+
+KEYS = list(registry.BENCHMARK_PACKAGES)
+#: Features newer than SQLite 3.35 (what the site runs through sql.js) or absent from it.
+_NEWER_THAN_335 = {
+    "-> / ->> (3.38)": r"->", "STRICT tables (3.37)": r"\bstrict\b",
+    "RIGHT/FULL JOIN (3.39)": r"\b(right|full)\s+(outer\s+)?join\b",
+    "IS DISTINCT FROM (3.39)": r"\bis\s+(not\s+)?distinct\s+from\b",
+    "newer functions": r"\b(unixepoch|format|octet_length|concat|concat_ws|string_agg|unhex|timediff|median|"
+                       r"percentile\w*|jsonb\w*|json_pretty)\s*\(",
+}
+
+
+def _datasette(directory) -> Datasette:
+    """The app exactly as ``nasbenchmark serve`` configures it, from the generated files."""
+    files = serving.write_config(directory)
+    return Datasette(immutables=[str(p) for p in files.databases],
+                     metadata=yaml.safe_load(files.metadata.read_text()),
+                     inspect_data=json.loads(files.inspect.read_text()), settings=serving.SETTINGS)
+
+
+def fetch(directory, *paths: str) -> list:
+    """GET each path from one in-process Datasette; returns the httpx responses."""
+    ds = _datasette(directory)
+
+    async def _get_all():
+        return [await ds.client.get(path) for path in paths]
+
+    return asyncio.run(_get_all())
+
+
+def query_url(cat, name: str, params: dict, fmt: str = ".json", **extra: str) -> str:
+    return f"/{serving.database_name(cat)}/{name}{fmt}?{urlencode({**params, **extra})}"
+
+
+def rows_of(response) -> list[dict]:
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_query_runs_with_defaults_as_json_and_csv(served_dir, key):
+    cat = require_db(served_dir, key)
+    paths = []
+    for query in cat.queries:
+        paths += [query_url(cat, query.name, query.params, _shape="objects"),
+                  query_url(cat, query.name, query.params, ".csv")]
+    responses = fetch(served_dir, *paths)
+    for query, as_json, as_csv in zip(cat.queries, responses[::2], responses[1::2]):
+        assert as_json.status_code == 200, (query.name, as_json.text[:500])
+        body = as_json.json()
+        assert body["ok"] is True and body["rows"], f"{query.name} returned no rows with its defaults"
+        assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/plain")
+        table = list(csv.DictReader(io.StringIO(as_csv.text)))
+        assert len(table) == len(body["rows"]) and list(table[0]) == list(body["rows"][0])
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_database_page_lists_every_query_and_each_has_a_form(served_dir, key):
+    cat = require_db(served_dir, key)
+    name = serving.database_name(cat)
+    database, *pages = fetch(served_dir, f"/{name}.json", *(f"/{name}/{q.name}" for q in cat.queries))
+    listed = {q["name"]: q["title"] for q in database.json()["queries"]}
+    assert listed == {q.name: q.title for q in cat.queries}
+    for query, page in zip(cat.queries, pages):
+        assert page.status_code == 200 and query.title in page.text
+        for param in query.params:
+            assert f'name="{param}"' in page.text, (query.name, param)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_blank_fields_mean_the_defaults(served_dir, key):
+    """Datasette sends "" for an empty form field; the query must then use its documented default."""
+    cat = require_db(served_dir, key)
+    paths = []
+    for query in cat.queries:
+        paths += [query_url(cat, query.name, query.params, _shape="array"),
+                  query_url(cat, query.name, {name: "" for name in query.params}, _shape="array")]
+    responses = fetch(served_dir, *paths)
+    for query, explicit, blank in zip(cat.queries, responses[::2], responses[1::2]):
+        assert rows_of(blank) == rows_of(explicit), query.name
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_bad_parameter_values_give_an_error_page_not_a_traceback(served_dir, key):
+    cat = require_db(served_dir, key)
+    junk = ["'; drop table metadata; --", "-1", "1e999", "\u00e9\u00e8", "%00"]
+    cases = [(query, {**query.params, name: value}) for query in cat.queries for name in query.params
+             for value in junk]
+    paths = [query_url(cat, q.name, p, fmt) for q, p in cases for fmt in (".json", "")]
+    for response in fetch(served_dir, *paths):
+        assert response.status_code in (200, 400), (response.request.url, response.text[:300])
+        assert "Traceback" not in response.text
+    conn = sqlite3.connect(f"file:{served_dir / cat.db_filename}?mode=ro", uri=True)
+    assert conn.execute("select count(*) from metadata").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_query_reads_large_tables_through_an_index(served_dir, key):
+    cat = require_db(served_dir, key)
+    conn = sqlite3.connect(f"file:{served_dir / cat.db_filename}?mode=ro", uri=True)
+    for query in cat.queries:
+        assert full_reads(conn, query.sql, query.params, large_tables(cat)) == [], query.name
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_sql_stays_within_sqlite_3_35_and_binds_every_value(served_dir, key):
+    cat = require_db(served_dir, key)
+    for query in cat.queries:
+        for feature, pattern in _NEWER_THAN_335.items():
+            assert not re.search(pattern, query.sql, re.I), f"{query.name} uses {feature}"
+        named = set(re.findall(r"(?<![:\w]):([a-z_]\w*)", re.sub(r"'[^']*'", "''", query.sql), re.I))
+        assert named == set(query.params), f"{query.name}: SQL params {named} != declared {set(query.params)}"
+
+
+def test_plan_check_catches_a_scan(served_dir):
+    """The scan detector itself: an unindexed filter on a large table is reported, an indexed one is not."""
+    conn = sqlite3.connect(f"file:{served_dir / 'nasbench201.db'}?mode=ro", uri=True)
+    large = {"nb201trialstats", "nb201intermediatestats"}
+    assert full_reads(conn, "select * from nb201trialstats s where s.test_acc > 90", {}, large)
+    assert full_reads(conn, "select count(*) from nb201intermediatestats", {}, large)
+    assert full_reads(conn, "select * from nb201trialstats as runs where runs.seed = 777", {}, large)
+    assert not full_reads(conn, "select * from nb201trialstats s where s.config_id = 3", {}, large)
