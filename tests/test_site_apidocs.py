@@ -192,9 +192,9 @@ def test_internal_links_between_api_pages_resolve(site):
 
 def test_example_scripts_run_against_a_database(site, nasbenchmark_dir, tmp_path):
     """The nb201 page's Python snippets (taken from docstrings) run as they are."""
-    from site_builder.nb201_fixture import write_nb201_fixture
+    from synthetic_nb201 import build_nb201_db
 
-    write_nb201_fixture(nasbenchmark_dir / "nasbench201.db", num_archs=30)
+    build_nb201_db(nasbenchmark_dir / "nasbench201.db", num_archs=30)
     nb201 = apidocs.benchmark_page("nasbenchmark.nasbench201")
     scripts = [snippet.code for snippet in nb201.snippets if snippet.language == "python"]
     assert len(scripts) == 2

@@ -1,0 +1,7 @@
+// A benchmark without its own module: no cell drawing, values shown as they are.
+export const renderers = {};
+export const parameterChoices = {};
+export const scatterColors = [];
+export const archCaption = "";
+export function archLabel() { return ""; }
+export function drawArch() { return null; }
