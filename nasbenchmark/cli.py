@@ -59,6 +59,24 @@ def _register_benchmark_commands() -> None:
 _register_benchmark_commands()
 
 
+def _register_optional_commands() -> None:
+    """``serve``, ``up`` and ``build-site`` need the serve/site extras; without them they are absent."""
+    from .serving.cli import serve
+
+    main.add_command(serve)
+    try:
+        from site_builder.cli import build_site
+    except ImportError:  # site_builder ships with the source tree, not with every install
+        return
+    from .up import up
+
+    main.add_command(build_site)
+    main.add_command(up)
+
+
+_register_optional_commands()
+
+
 def print_json_lines(rows) -> None:
     for row in rows:
         click.echo(json.dumps(row))

@@ -1,0 +1,70 @@
+"""``nasbenchmark up``: the README's main job, run as a real process on a fresh NASBENCHMARK_DIR.
+
+It converts the installed NAS-Bench-Graph wheel, builds the synthetic NB201 sample, prints query
+results, builds the site and starts both servers; ``--check`` fetches a page from each and stops.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from nasbenchmark import database
+
+
+@pytest.fixture(scope="module")
+def up_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("up")
+    env = {**os.environ, database.ENV_DIR: str(work / "dbs")}
+    command = [sys.executable, "-m", "nasbenchmark", "up", "--check", "--site-port", "0",
+               "--datasette-port", "0", "--site-dir", str(work / "site")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    return work, done
+
+
+def test_up_serves_the_site_and_datasette(up_run):
+    _, done = up_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    site = re.search(r"Static site \(in-browser SQLite\): (http://127\.0\.0\.1:\d+/)", done.stdout)
+    datasette = re.search(r"Datasette: +(http://127\.0\.0\.1:\d+/)", done.stdout)
+    assert site and datasette, done.stdout[-2000:]
+    assert f"GET {site.group(1)} -> 200" in done.stdout
+    assert f"GET {datasette.group(1)} -> 200" in done.stdout
+
+
+def test_up_prints_real_nbgraph_results_and_labels_the_sample(up_run):
+    _, done = up_run
+    # The README's NAS-Bench-Graph example, with the release's value for cora.
+    assert "'key': 61237" in done.stdout and "'parameters': 0.7651910000000001" in done.stdout
+    top = done.stdout.split("top 5 NAS-Bench-Graph architectures on cora", 1)[1].splitlines()[2:7]
+    assert [line.split()[0] for line in top] == ["77016", "47706", "47402", "87072", "47206"]
+    assert "NAS-Bench-201 (SYNTHETIC SAMPLE, not real results)" in done.stdout
+    assert "[synthetic]" in done.stdout
+
+
+def test_up_writes_both_dbs_with_their_provenance(up_run):
+    work, _ = up_run
+    flags = {}
+    for name in ("nasbenchgraph.db", "nasbench201.db"):
+        with sqlite3.connect(work / "dbs" / name) as conn:
+            flags[name] = dict(conn.execute("select key, value from metadata"))["synthetic"]
+    assert flags == {"nasbenchgraph.db": "false", "nasbench201.db": "true"}
+    assert (work / "site" / "index.html").is_file() and (work / "site" / "nbgraph" / "index.html").is_file()
+
+
+def test_a_second_up_reuses_the_dbs(up_run, tmp_path):
+    """A second run converts nothing: an existing nasbench201.db (maybe a real one) stays as it is."""
+    work, _ = up_run
+    nb201 = work / "dbs" / "nasbench201.db"
+    before = nb201.stat().st_mtime_ns
+    env = {**os.environ, database.ENV_DIR: str(work / "dbs")}
+    done = subprocess.run([sys.executable, "-m", "nasbenchmark", "up", "--check", "--site-port", "0",
+                           "--datasette-port", "0", "--site-dir", str(tmp_path / "site")],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "building a SYNTHETIC SAMPLE" not in done.stdout
+    assert nb201.stat().st_mtime_ns == before
