@@ -96,16 +96,29 @@ def up(site_dir, host, site_port, datasette_port, rebuild, check):
     """Generate the default DBs, print query results, build the site, serve site + Datasette."""
     from site_builder import build
     from site_builder.server import serve
+    from site_builder.vendor import VendorError
 
+    from .serving import ServeError
     from .serving import start as start_datasette
 
     started = time.perf_counter()
     paths = ensure_databases(rebuild)
     print_examples(paths)
     _header(f"Building the static site into {site_dir}/")
-    click.echo(build(Path(site_dir), log=lambda text: click.echo(text, err=True)).summary())
-    site = serve(site_dir, host, site_port)
-    datasette = start_datasette(host=host, port=datasette_port)
+    try:
+        click.echo(build(Path(site_dir), log=lambda text: click.echo(text, err=True)).summary())
+    except VendorError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        site = serve(site_dir, host, site_port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve the site on {host}:{site_port} ({exc.strerror}); "
+                                   "pick another port with --site-port (0 picks a free one)") from None
+    try:
+        datasette = start_datasette(host=host, port=datasette_port)
+    except (ServeError, OSError) as exc:
+        site.stop()
+        raise click.ClickException(f"Datasette: {exc} (option --datasette-port)") from None
     try:
         _header(f"Ready in {time.perf_counter() - started:.0f} s")
         click.echo(f"Static site (in-browser SQLite): {site.url}")

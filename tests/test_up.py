@@ -68,3 +68,22 @@ def test_a_second_up_reuses_the_dbs(up_run, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "building a SYNTHETIC SAMPLE" not in done.stdout
     assert nb201.stat().st_mtime_ns == before
+
+
+def test_a_busy_port_is_a_one_line_error(up_run, tmp_path):
+    import socket
+
+    work, _ = up_run
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, database.ENV_DIR: str(work / "dbs")}
+        done = subprocess.run([sys.executable, "-m", "nasbenchmark", "up", "--check", "--site-port", str(port),
+                               "--datasette-port", "0", "--site-dir", str(tmp_path / "site")],
+                              env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"Error: cannot serve the site on 127.0.0.1:{port} (Address already in use); "
+        "pick another port with --site-port (0 picks a free one)")
+    assert "Traceback" not in done.stderr
