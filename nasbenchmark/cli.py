@@ -91,7 +91,7 @@ def info(as_json):
         entry = {"benchmark": cat.key, "path": str(path), "exists": path.is_file()}
         if path.is_file():
             meta = database.read_metadata(path)
-            with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as conn:
+            with database.connect_readonly(path) as conn:
                 counts = {t.name: conn.execute(f'select count(*) from "{t.name}"').fetchone()[0]
                           for t in cat.tables}
             entry.update(size_bytes=path.stat().st_size, synthetic=meta.get("synthetic") == "true",

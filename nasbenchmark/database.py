@@ -107,10 +107,14 @@ def close_all() -> None:
             benchmark_db.proxy.initialize(None)
 
 
+def connect_readonly(path: Path | str) -> sqlite3.Connection:
+    """A plain sqlite3 connection that cannot write to the DB (opening a missing file fails)."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def read_metadata(path: Path | str) -> dict[str, str]:
     """The ``metadata`` key/value table of a generated DB (benchmark, synthetic flag, sources...)."""
-    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as conn:
+    with connect_readonly(path) as conn:
         try:
             return dict(conn.execute("select key, value from metadata"))
         except sqlite3.OperationalError:

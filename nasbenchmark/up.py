@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 import urllib.request
 from pathlib import Path
@@ -44,7 +43,7 @@ def _canned_rows(key: str, query_name: str, **params: str) -> tuple[list[str], l
     cat = registry.catalog(key)
     canned = cat.query(query_name)
     path = database.database_path(cat.db_filename)
-    with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as conn:
+    with database.connect_readonly(path) as conn:
         cursor = conn.execute(canned.sql, {**canned.params, **params})
         return [d[0] for d in cursor.description], cursor.fetchall()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generators.common import sha256_file
+from nasbenchmark import database
 
 PAGE_SIZE = 4096
 SERVER_CHUNK_SIZE = 10 * 1024 * 1024
@@ -99,7 +100,7 @@ def write_browser_db(source: Path | str, out_dir: Path | str, key: str, derived_
 
 
 def _compact_copy(source: Path, target: Path) -> None:
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    src = database.connect_readonly(source)
     try:
         source_page_size = src.execute("pragma page_size").fetchone()[0]
         src.execute("vacuum into ?", (str(target),))

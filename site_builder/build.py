@@ -11,7 +11,6 @@ Layout of the output folder::
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -139,7 +138,7 @@ def _build_benchmark(cat: BenchmarkCatalog, db_dir: Path, out_dir: Path, log) ->
     started = time.monotonic()
     log(f"{cat.key}: writing the browser DB from {source} ...")
     metadata = database.read_metadata(source)
-    conn = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    conn = database.connect_readonly(source)
     try:
         adapter = adapter_for(cat, conn)
         evaluated = conn.execute(adapter.evaluated_archs_sql).fetchone()[0] if adapter.evaluated_archs_sql else None

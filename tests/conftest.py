@@ -1,11 +1,12 @@
-"""Shared fixtures: a private NASBENCHMARK_DIR per test, paths to the real data in ../shared/data."""
+"""Shared fixtures: a private NASBENCHMARK_DIR per test, the served benchmark DBs, the real data in ../shared/data."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from nasbenchmark import database
+import served_dbs
+from nasbenchmark import database, registry
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -28,3 +29,15 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"real data not available: {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def served_dir(tmp_path_factory) -> Path:
+    """A NASBENCHMARK_DIR with every benchmark DB that can be built here (see ``served_dbs.require_db``)."""
+    directory = tmp_path_factory.mktemp("served")
+    for cat in registry.catalogs():
+        try:
+            served_dbs.BUILDERS[cat.key](directory / cat.db_filename)
+        except (LookupError, ImportError) as reason:
+            (directory / f"{cat.key}.missing").write_text(f"{type(reason).__name__}: {reason}")
+    return directory

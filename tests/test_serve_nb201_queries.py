@@ -10,7 +10,7 @@ import pytest
 
 from nasbenchmark.nasbench201.catalog import CATALOG
 from nasbenchmark.nasbench201.graph_util import arch_str_to_dict
-from test_serve_fixtures import require_db, served_dir  # noqa: F401 (fixture)
+from served_dbs import require_db
 from test_serve_queries import fetch, query_url, rows_of
 
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from nasbenchmark import serving
 from nasbenchmark.serving.cli import serve
-from test_serve_fixtures import require_db, served_dir  # noqa: F401 (fixture)
+from served_dbs import require_db
 
 
 def get(url: str) -> tuple[int, str]:

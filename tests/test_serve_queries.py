@@ -15,7 +15,7 @@ from datasette.app import Datasette
 
 from nasbenchmark import registry, serving
 from nasbenchmark.serving.plans import full_reads, large_tables
-from test_serve_fixtures import require_db, served_dir  # noqa: F401 (fixture)
+from served_dbs import require_db
 
 KEYS = list(registry.BENCHMARK_PACKAGES)
 #: Features newer than SQLite 3.35 (what the site runs through sql.js) or absent from it.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from nasbenchmark import registry
-from test_serve_fixtures import require_db, served_dir  # noqa: F401 (fixture)
+from served_dbs import require_db
 
 SQLJS_DIR = Path(os.environ.get("SQLJS_DIR")
                  or Path(__file__).resolve().parents[1] / "site_builder" / "node_modules" / "sql.js")
