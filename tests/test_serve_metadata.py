@@ -116,5 +116,5 @@ def test_datasette_command_serves_immutable_dbs_with_cached_counts(db_dir):
     assert argv[argv.index("--metadata") + 1] == str(files.metadata)
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == "8123"
     settings = {argv[i + 1]: argv[i + 2] for i, arg in enumerate(argv) if arg == "--setting"}
-    assert settings == {"sql_time_limit_ms": "2000", "max_returned_rows": "1000", "default_page_size": "100",
+    assert settings == {"sql_time_limit_ms": "2000", "max_returned_rows": "30000", "default_page_size": "100",
                         "suggest_facets": "off"}

@@ -138,3 +138,11 @@ def test_plan_check_catches_a_scan(served_dir):
     assert full_reads(conn, "select count(*) from nb201intermediatestats", {}, large)
     assert full_reads(conn, "select * from nb201trialstats as runs where runs.seed = 777", {}, large)
     assert not full_reads(conn, "select * from nb201trialstats s where s.config_id = 3", {}, large)
+
+
+def test_a_whole_space_query_is_not_truncated(served_dir):
+    """Every cora architecture (26,206 in the real release) comes back, not Datasette's default 1,000."""
+    cat = require_db(served_dir, "nbgraph")
+    query = cat.query("perf_vs_cost")
+    body = rows_of(fetch(served_dir, query_url(cat, "perf_vs_cost", query.params, _shape="objects"))[0])
+    assert len(body["rows"]) == 26206 and body["truncated"] is False

@@ -18,7 +18,9 @@ SYNTHETIC_LABEL = "SYNTHETIC SAMPLE — not real results"
 #: the limit is for hand-written SQL, the row cap keeps result pages light in the browser.
 SETTINGS = {
     "sql_time_limit_ms": 2000,
-    "max_returned_rows": 1000,
+    # Whole-space canned queries (every NAS-Bench-Graph architecture of a dataset: 26,206 rows) must
+    # come back whole, not cut at Datasette's default of 1,000; table pages still paginate.
+    "max_returned_rows": 30000,
     "default_page_size": 100,
     # Suggesting facets runs a count per column on every table page: slow on the per-epoch tables.
     "suggest_facets": False,
