@@ -16,7 +16,7 @@ from nasbenchmark import database
 from nasbenchmark.cli import main as cli_main
 
 NUM_ARCHS = 6  # seed_counts(6) gives archs with 1, 2 and 3 200-epoch seeds
-TABLES = ["nb201arch", "nb201trialconfig", "nb201trialstats", "nb201intermediatestats"]
+TABLES = ["nb201arch", "nb201trialconfig", "nb201trialstats", "nb201intermediatestats", "nb201meanstats"]
 
 
 @pytest.fixture(scope="session")
@@ -394,3 +394,24 @@ def test_malformed_records_name_the_record(broken, expected):
 def test_unknown_hp_key_hints_at_the_size_space():
     with pytest.raises(InputError, match="size-space"):
         _rows(_result(), hp="90")
+
+
+def test_mean_stats_are_the_query_apis_means(converted, nasbenchmark_dir):
+    """nb201meanstats holds, per config, what reduction='mean' returns, and one row per config."""
+    from nasbenchmark.nasbench201 import bind, query_nb201_computed_stats
+    from nasbenchmark.nasbench201.schema import MEAN_COLUMNS
+
+    db = converted["nats-simple"]
+    bind(db)
+    expected = {(r["config"]["dataset"], r["config"]["num_epochs"], r["config"]["arch_index"]): r
+                for r in query_nb201_computed_stats(None, None, None, reduction="mean")}
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("select * from nb201meanstats").fetchall()
+        seeds = dict(conn.execute("select config_id, count(*) from nb201trialstats group by config_id"))
+    assert len(rows) == len(expected) == len(seeds)
+    for row in rows:
+        mean = expected[row["dataset"], row["num_epochs"], row["arch_index"]]
+        assert row["seeds"] == seeds[row["config_id"]]
+        for column in MEAN_COLUMNS:
+            assert row[column] == pytest.approx(mean[column], rel=1e-12, abs=0) or row[column] is mean[column] is None

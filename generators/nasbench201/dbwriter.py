@@ -9,7 +9,7 @@ from itertools import chain
 from generators.common import InputError
 from nasbenchmark.nasbench201.constants import EDGES
 from nasbenchmark.nasbench201.graph_util import arch_json, arch_str_to_dict
-from nasbenchmark.nasbench201.schema import INTERMEDIATE_COLUMNS, SCHEMA_SQL, STATS_COLUMNS
+from nasbenchmark.nasbench201.schema import INTERMEDIATE_COLUMNS, MEAN_STATS_SQL, SCHEMA_SQL, STATS_COLUMNS
 
 from .records import ArchRows, epoch_rows
 
@@ -104,4 +104,5 @@ class Nb201Writer:
                 self.conn.execute(statement)
             except sqlite3.IntegrityError as exc:
                 raise InputError(f"{self.source}: duplicate results ({exc})") from None
+        self.conn.execute(MEAN_STATS_SQL)
         return self.counts

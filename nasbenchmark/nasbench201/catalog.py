@@ -55,6 +55,19 @@ TABLES = (
         Column("test_evaluation_time", "Time to evaluate the test set", "seconds"),
         Column("ori_test_evaluation_time", "Time to evaluate the whole original test set", "seconds"),
     ), facets=("seed",)),
+    Table("nb201meanstats", "Final accuracies and costs of each config, mean over its seeds (ours; what "
+          "query_nb201_computed_stats(..., reduction='mean') returns for these columns), keyed by dataset, "
+          "budget and architecture so a whole dataset is one contiguous read.", (
+        Column("dataset", "cifar10-valid, cifar10, cifar100 or imagenet16-120"),
+        Column("num_epochs", "Training budget: 12 or 200", "epochs"),
+        Column("arch_index", "Official index of the architecture"),
+        Column("config_id", "The config (nb201trialconfig.id)"),
+        Column("seeds", "Number of runs averaged"),
+        *(c for c in _METRIC_COLUMNS if c.name.endswith("_acc")),
+        Column("parameters", "Number of parameters", "millions"),
+        Column("flops", "Floating point operations", "MFLOPs"),
+        Column("latency", "Inference latency per batch (NULL where the release says -1)", "seconds"),
+    ), facets=("dataset", "num_epochs")),
     Table("nb201intermediatestats", "Per-epoch metrics of one run; epochs the release does not record are "
           "absent and missing values NULL (NNI's Nb201IntermediateStats).", (
         Column("id", "Row id"),
@@ -137,27 +150,18 @@ def _metric_of(alias: str) -> str:
     return f"case p.metric {cases} end"
 
 
-def _mean_over_seeds(expression: str, config: str = "c") -> str:
-    """Mean of ``expression`` (over stats row ``s``) over the runs of config ``config``.
-
-    For one aggregate, a correlated subquery per config is faster than joining and grouping all
-    runs (one index search per config, no temporary b-tree): ~50 vs ~60 ms over 15,625 configs.
-    """
-    return f"(select avg({expression}) from nb201trialstats s where s.config_id = {config}.id)"
-
-
 def _config_means() -> str:
-    """Mean over seeds of the chosen metric per config of the chosen dataset and budget.
+    """Mean over seeds of the chosen metric per config of the chosen dataset and budget: one range of
+    ``nb201meanstats`` (its primary key starts with dataset and budget).
 
-    ``indexed by``: the planner of the site's SQLite 3.35 (sql.js) may walk the whole config table
-    through another index, which in the browser means downloading it; start from the dataset index.
+    ``cross join`` fixes the join order (params first): otherwise the planner may scan the whole
+    table and probe params, which in the browser means downloading every dataset's rows.
     """
     return f""",
 config_means as (
-  select c.id as config_id, c.arch_index, {_mean_over_seeds(_metric_of("s"))} as mean_acc
+  select ms.config_id, ms.arch_index, {_metric_of("ms")} as mean_acc
   from params p
-  join nb201trialconfig c indexed by nb201trialconfig_dataset
-    on c.dataset = p.dataset and c.num_epochs = p.epochs
+  cross join nb201meanstats ms on ms.dataset = p.dataset and ms.num_epochs = p.epochs
 )"""
 
 
@@ -267,14 +271,11 @@ order by current_epoch, run""",
         (_dataset(), _EPOCHS, _METRIC, _choice("cost", "parameters", ("parameters", "flops", "latency"))),
         f""",
 config_means as (
-  select c.arch_index, avg({_metric_of("s")}) as mean_acc,
-         avg(case p.cost when 'parameters' then s.parameters when 'flops' then s.flops
-                         when 'latency' then s.latency end) as cost
+  select ms.arch_index, {_metric_of("ms")} as mean_acc,
+         case p.cost when 'parameters' then ms.parameters when 'flops' then ms.flops
+                     when 'latency' then ms.latency end as cost
   from params p
-  join nb201trialconfig c indexed by nb201trialconfig_dataset
-    on c.dataset = p.dataset and c.num_epochs = p.epochs
-  join nb201trialstats s on s.config_id = c.id
-  group by c.id
+  cross join nb201meanstats ms on ms.dataset = p.dataset and ms.num_epochs = p.epochs
 ),
 ordered as (
   select arch_index, cost, mean_acc,
@@ -352,13 +353,11 @@ order by total desc, o.op""",
         (_dataset("cifar10-valid"), _choice("metric", "valid_acc", _ACCURACIES)),
         f""",
 pairs as (
-  select {_mean_over_seeds(_metric_of("s"), "short")} as acc_12,
-         {_mean_over_seeds(_metric_of("s"), "long")} as acc_200
+  select {_metric_of("short")} as acc_12, {_metric_of("long")} as acc_200
   from params p
-  join nb201trialconfig long indexed by nb201trialconfig_dataset
-    on long.dataset = p.dataset and long.num_epochs = 200
-  join nb201trialconfig short
-    on short.arch_index = long.arch_index and short.num_epochs = 12 and short.dataset = p.dataset
+  cross join nb201meanstats long on long.dataset = p.dataset and long.num_epochs = 200
+  cross join nb201meanstats short
+    on short.dataset = p.dataset and short.num_epochs = 12 and short.arch_index = long.arch_index
 ),
 -- A tie group's average rank is (its first rank + its last rank) / 2; count(*) over an ordered
 -- window counts the rows up to the current one and its ties, i.e. the group's last rank.

@@ -76,13 +76,6 @@ join nb201trialstats s on s.config_id = c.id
 group by c.id
 order by 1, 2, 3""",
     *_index_sql(),
-    # Canned queries over a whole dataset read every run of it: cover them so they read two indexes
-    # instead of the config and stats tables. The config index keeps its release name (a query may
-    # say ``indexed by nb201trialconfig_dataset``) and gains arch_index, so it covers those joins.
-    "drop index nb201trialconfig_dataset",
-    "create index nb201trialconfig_dataset on nb201trialconfig (dataset, num_epochs, arch_index)",
-    "create index nb201trialstats_site_metrics on nb201trialstats "
-    "(config_id, seed, train_acc, valid_acc, test_acc, ori_test_acc, parameters, flops, latency)",
 ]) + ";"
 
 SUMMARY_TABLE = Table(
