@@ -58,6 +58,8 @@ class CannedQuery:
     sql: str
     params: dict[str, str] = field(default_factory=dict)
     chart: dict[str, str] | None = None
+    #: The accepted values of parameters that take one of a few (the site offers them as a select).
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import pytest
 from nasbenchmark import registry
 from nasbenchmark.nasbench201 import bind, query_nb201_computed_stats
 from site_builder import build, serve
-from site_builder.measure import launch, open_view, query_stats, view_bytes
+from site_builder.measure import launch, open_view, query_stats, view_bytes, wait_rendered
 from synthetic_nb201 import HOSTILE_ARCH_STR, build_nb201_db
 
 pytestmark = pytest.mark.browser
@@ -134,6 +134,22 @@ def test_canned_query_downloads_equal_the_query_on_the_source_db(page, full_site
             else:
                 assert got[column] == ("" if value is None else str(value))
     assert len(table_rows(page)) == len(expected)
+
+
+def test_canned_query_form_offers_the_catalogs_choices(page, full_site):
+    """Parameters with a few accepted values are a select of exactly those; submitting runs the query."""
+    query = registry.catalog("nbgraph").query("top_architectures")
+    open_view(page, full_site["url"] + "nbgraph/index.html#/top_architectures?_v=1")
+    options = page.eval_on_selector_all("#view form.filters select[name=dataset] option", "os => os.map(o => o.value)")
+    assert options == list(query.choices["dataset"]) and "proteins" in options
+    page.select_option("#view form.filters select[name=dataset]", "proteins")
+    page.fill("#view form.filters input[name=k]", "3")
+    page.click("#view form.filters button[type=submit]")
+    page.wait_for_function("() => location.hash.includes('dataset=proteins') && location.hash.includes('k=3')")
+    wait_rendered(page)
+    conn = sqlite3.connect(full_site["dbs"] / "nasbenchgraph.db")
+    expected = conn.execute(query.sql, {**query.params, "dataset": "proteins", "k": "3"}).fetchall()
+    assert [row[0].split()[0] for row in table_rows(page)] == [str(row[0]) for row in expected]
 
 
 def test_browse_filter_shared_url_and_downloads_match_the_python_api(page, browser, full_site):

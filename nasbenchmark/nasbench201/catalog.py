@@ -95,11 +95,12 @@ class _Param:
     allowed: str | None  # SQL condition on the raw text (a column of ``raw`` named ``name``); None: any text
     value: str  # SQL expression of the checked value
     expected: str = ""  # what the error message says is allowed
+    choices: tuple[str, ...] = ()  # the accepted values, when there are a few
 
 
 def _choice(name: str, default: str, allowed, integer: bool = False) -> _Param:
     return _Param(name, default, f"{name} in ({', '.join(sql_text(a) for a in allowed)})",
-                  f"cast({name} as integer)" if integer else name, "one of " + ", ".join(allowed))
+                  f"cast({name} as integer)" if integer else name, "one of " + ", ".join(allowed), tuple(allowed))
 
 
 def _integer(name: str, default: int, low: int, high: int) -> _Param:
@@ -126,7 +127,8 @@ def _query(name: str, title: str, description: str, params: tuple[_Param, ...], 
            chart: dict[str, str] | None = None) -> CannedQuery:
     """``body`` continues the WITH clause: more CTEs (starting with a comma) and the final select."""
     return CannedQuery(name, title, description, _with_params(params) + body,
-                       {p.name: p.default for p in params}, chart)
+                       {p.name: p.default for p in params}, chart,
+                       {p.name: p.choices for p in params if p.choices})
 
 
 _ACCURACIES = ("test_acc", "valid_acc", "ori_test_acc", "train_acc")

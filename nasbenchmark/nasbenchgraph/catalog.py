@@ -83,7 +83,15 @@ from nbgraphresult
 where dataset = :dataset and {choice}
 order by {column}, test_perf desc""")
 
-def _choice(*allowed: str) -> tuple[str, str]:
+#: Parameters that take one of a few values.
+_CHOICES = {
+    "dataset": tuple(DATASETS),
+    "metric": ("test_perf", "valid_perf"),
+    "cost": ("parameters", "latency"),
+}
+
+
+def _choice(allowed: tuple[str, ...]) -> tuple[str, str]:
     return "{value} in (" + ", ".join(sql_text(a) for a in allowed) + ")", "one of " + ", ".join(allowed)
 
 
@@ -94,9 +102,7 @@ def _integer(low: int, high: int) -> tuple[str, str]:
 
 #: What each parameter accepts: (SQL condition on ``{value}``, what the error message says).
 _CHECKS = {
-    "dataset": _choice(*DATASETS),
-    "metric": _choice("test_perf", "valid_perf"),
-    "cost": _choice("parameters", "latency"),
+    **{name: _choice(allowed) for name, allowed in _CHOICES.items()},
     "k": _integer(1, 26206),
     "bins": _integer(1, 1000),
 }
@@ -122,7 +128,8 @@ def _canned(name: str, title: str, description: str, sql: str, params: dict[str,
         return (f"(case when {condition.format(value=value)} then {value} "
                 f"else {sql_error(f'{param} must be {expected}', value)} end)")
 
-    return CannedQuery(name, title, description, re.sub(r":(\w+)\b", checked, sql), params, chart)
+    return CannedQuery(name, title, description, re.sub(r":(\w+)\b", checked, sql), params, chart,
+                       {param: _CHOICES[param] for param in params if param in _CHOICES})
 
 
 QUERIES = (

@@ -1,6 +1,5 @@
 // A benchmark without its own module: no cell drawing, values shown as they are.
 export const renderers = {};
-export const parameterChoices = {};
 export const scatterColors = [];
 export const archCaption = "";
 export function archLabel() { return ""; }

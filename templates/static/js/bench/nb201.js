@@ -6,7 +6,6 @@ const ORIGINAL = { none: "none", skip_connect: "skip_connect", conv_1x1: "nor_co
   conv_3x3: "nor_conv_3x3", avg_pool_3x3: "avg_pool_3x3" };
 export const EDGES = ["0_1", "0_2", "1_2", "0_3", "1_3", "2_3"];
 const COLORS = { none: "#9aa0a6", skip_connect: "#2a7d4f", conv_1x1: "#b5651d", conv_3x3: "#b3261e", avg_pool_3x3: "#3b6fb6" };
-const DATASETS = ["cifar10-valid", "cifar10", "cifar100", "imagenet16-120"];
 
 /** {edge: op} from the `cell` code: base-5 digits, edge 0_1 least significant. */
 export function decodeCell(code) {
@@ -24,10 +23,6 @@ export const renderers = {
 };
 
 export const archCaption = "The cell: each node sums the operations on its incoming edges; dashed edges are “none”.";
-
-export const parameterChoices = {
-  dataset: DATASETS, num_epochs: ["12", "200"], hp: ["12", "200"], epochs: ["12", "200"],
-};
 
 export const scatterColors = [
   { name: "conv3x3", label: "edges with conv_3x3", value: (d) => String(Object.values(decodeCell(d.cell)).filter((op) => op === "conv_3x3").length) },

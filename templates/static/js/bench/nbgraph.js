@@ -4,7 +4,6 @@ import { h, s } from "../dom.js";
 export const OPS = ["gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip"];
 export const LINKS = [[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 1], [0, 0, 1, 2], [0, 0, 1, 3],
   [0, 1, 1, 1], [0, 1, 1, 2], [0, 1, 2, 2], [0, 1, 2, 3]];
-const DATASETS = ["cora", "citeseer", "pubmed", "cs", "physics", "photo", "computers", "arxiv", "proteins"];
 const COLORS = { gat: "#3b6fb6", gcn: "#b3261e", gin: "#7b3fa0", cheb: "#b5651d", sage: "#2a7d4f",
   arma: "#00838f", graph: "#8d6e00", fc: "#5b6270", skip: "#9aa0a6" };
 
@@ -29,10 +28,6 @@ export const renderers = {
 };
 
 export const archCaption = "The macro DAG: each node applies its operation to its input; dashed arrows feed the output.";
-
-export const parameterChoices = {
-  dataset: DATASETS, metric: ["test_perf", "valid_perf"], cost: ["parameters", "latency"],
-};
 
 export const scatterColors = [
   { name: "link", label: "link index", value: (d) => String(Math.floor(d.key / 10000)) },

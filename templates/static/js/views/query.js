@@ -87,11 +87,16 @@ export async function renderCannedQuery(view, ctx) {
   const names = [...new Set([...Object.keys(query.params || {}), ...namedParameters(query.sql)])];
   const values = Object.fromEntries(names.map((n) => [n, params.get(n) ?? (query.params || {})[n] ?? ""]));
   view.append(h("h2", {}, query.title), h("p", {}, query.description));
-  const choices = ctx.bench.parameterChoices || {};
+  const choices = query.choices || {};
+  const field = (n) => {
+    if (!choices[n]) return h("input", { id: `param-${n}`, name: n, value: values[n] });
+    // A value from the URL that is not a choice stays visible, so the query's error names it.
+    const options = choices[n].includes(values[n]) ? choices[n] : [values[n], ...choices[n]];
+    return h("select", { id: `param-${n}`, name: n },
+      options.map((c) => h("option", { value: c, selected: c === values[n] }, c)));
+  };
   const form = h("form", { class: "filters" }, names.map((n) => h("div", { class: "field" },
-    h("label", { for: `param-${n}` }, n),
-    h("input", { id: `param-${n}`, name: n, value: values[n], list: choices[n] ? `choices-${n}` : null }),
-    choices[n] ? h("datalist", { id: `choices-${n}` }, choices[n].map((c) => h("option", { value: c }))) : null)),
+    h("label", { for: `param-${n}` }, n), field(n))),
   h("div", { class: "field actions" }, h("button", { type: "submit" }, "Run query")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
