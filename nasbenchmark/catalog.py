@@ -7,6 +7,9 @@ or a canned query is written once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import database
 
 
 def sql_text(text: str) -> str:
@@ -87,3 +90,9 @@ class BenchmarkCatalog:
             if query.name == name:
                 return query
         raise KeyError(name)
+
+    def missing_tables(self, path: Path | str) -> list[str]:
+        """Documented tables that the DB at ``path`` lacks: it was written by an older generator."""
+        with database.connect_readonly(path) as conn:
+            existing = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+        return [table.name for table in self.tables if table.name not in existing]

@@ -91,11 +91,12 @@ def info(as_json):
         entry = {"benchmark": cat.key, "path": str(path), "exists": path.is_file()}
         if path.is_file():
             meta = database.read_metadata(path)
+            missing = cat.missing_tables(path)
             with database.connect_readonly(path) as conn:
                 counts = {t.name: conn.execute(f'select count(*) from "{t.name}"').fetchone()[0]
-                          for t in cat.tables}
+                          for t in cat.tables if t.name not in missing}
             entry.update(size_bytes=path.stat().st_size, synthetic=meta.get("synthetic") == "true",
-                         rows=counts, created=meta.get("created"))
+                         rows=counts, created=meta.get("created"), missing_tables=missing)
         if as_json:
             click.echo(json.dumps(entry))
         elif not entry["exists"]:
@@ -104,6 +105,9 @@ def info(as_json):
             kind = "SYNTHETIC SAMPLE" if entry["synthetic"] else "real"
             rows = ", ".join(f"{k}={v:,}" for k, v in entry["rows"].items())
             click.echo(f"{cat.key:8} {kind:16} {entry['size_bytes'] / 1e6:9.1f} MB  {path}\n         {rows}")
+            if entry["missing_tables"]:
+                click.echo(f"         OUTDATED: no {', '.join(entry['missing_tables'])} "
+                           f"(written by an older nasbenchmark); regenerate: {cat.generate_command}")
 
 
 if __name__ == "__main__":  # pragma: no cover

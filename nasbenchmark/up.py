@@ -22,19 +22,35 @@ def _header(text: str) -> None:
     click.secho(f"\n== {text}", bold=True)
 
 
+def _outdated(key: str, path: Path) -> list[str]:
+    return registry.catalog(key).missing_tables(path) if path.is_file() else []
+
+
 def ensure_databases(rebuild: bool = False) -> dict[str, Path]:
-    """Generate the embedded-default DBs that are missing; returns benchmark key -> path."""
+    """Generate the embedded-default DBs that are missing or outdated; returns benchmark key -> path.
+
+    The NB-Graph DB comes from the installed wheel and the NB201 sample from the fixture writer, so
+    both are rebuilt when an older nasbenchmark wrote them; a real NB201 DB is never overwritten.
+    """
     from generators.nasbench201.sample import build_sample_db
     from generators.nasbenchgraph import convert as convert_nbgraph
 
     paths = {cat.key: database.database_path(cat.db_filename) for cat in registry.catalogs()}
-    if rebuild or not paths["nbgraph"].is_file():
+    outdated = {key: _outdated(key, path) for key, path in paths.items()}
+    for key, tables in outdated.items():
+        if tables:
+            click.echo(f"{paths[key]} was written by an older nasbenchmark (no {', '.join(tables)})")
+    if rebuild or not paths["nbgraph"].is_file() or outdated["nbgraph"]:
         _header("NAS-Bench-Graph: converting the real light/*.bench files of the installed nas-bench-graph wheel")
         click.echo(convert_nbgraph(None, paths["nbgraph"], progress=True))
     nb201 = paths["nb201"]
-    if not nb201.is_file() or (rebuild and database.read_metadata(nb201).get("synthetic") == "true"):
+    synthetic = nb201.is_file() and database.read_metadata(nb201).get("synthetic") == "true"
+    if not nb201.is_file() or (synthetic and (rebuild or outdated["nb201"])):
         _header("NAS-Bench-201: building a SYNTHETIC SAMPLE (fixture values, not real results)")
         click.echo(build_sample_db(nb201))
+    elif outdated["nb201"]:
+        click.secho(f"warning: canned queries that read {', '.join(outdated['nb201'])} will fail until you "
+                    f"regenerate {nb201} from the release: {registry.catalog('nb201').generate_command}", err=True)
     return paths
 
 

@@ -137,6 +137,10 @@ def _build_benchmark(cat: BenchmarkCatalog, db_dir: Path, out_dir: Path, log) ->
         return item, None
     started = time.monotonic()
     log(f"{cat.key}: writing the browser DB from {source} ...")
+    missing = cat.missing_tables(source)
+    if missing:
+        log(f"warning: {source} was written by an older nasbenchmark (no {', '.join(missing)}); canned queries "
+            f"that read them will fail on the site until you regenerate it: {cat.generate_command}")
     metadata = database.read_metadata(source)
     conn = database.connect_readonly(source)
     try:

@@ -16,14 +16,20 @@ import pytest
 from nasbenchmark import database
 
 
+def _nasbenchmark(dbs, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, database.ENV_DIR: str(dbs)}
+    return subprocess.run([sys.executable, "-m", "nasbenchmark", *args], env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def _up(dbs, site) -> subprocess.CompletedProcess:
+    return _nasbenchmark(dbs, "up", "--check", "--site-port", "0", "--datasette-port", "0", "--site-dir", str(site))
+
+
 @pytest.fixture(scope="module")
 def up_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("up")
-    env = {**os.environ, database.ENV_DIR: str(work / "dbs")}
-    command = [sys.executable, "-m", "nasbenchmark", "up", "--check", "--site-port", "0",
-               "--datasette-port", "0", "--site-dir", str(work / "site")]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    return work, done
+    return work, _up(work / "dbs", work / "site")
 
 
 def test_up_serves_the_site_and_datasette(up_run):
@@ -61,10 +67,7 @@ def test_a_second_up_reuses_the_dbs(up_run, tmp_path):
     work, _ = up_run
     nb201 = work / "dbs" / "nasbench201.db"
     before = nb201.stat().st_mtime_ns
-    env = {**os.environ, database.ENV_DIR: str(work / "dbs")}
-    done = subprocess.run([sys.executable, "-m", "nasbenchmark", "up", "--check", "--site-port", "0",
-                           "--datasette-port", "0", "--site-dir", str(tmp_path / "site")],
-                          env=env, capture_output=True, text=True, timeout=600)
+    done = _up(work / "dbs", tmp_path / "site")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "building a SYNTHETIC SAMPLE" not in done.stdout
     assert nb201.stat().st_mtime_ns == before
@@ -78,12 +81,41 @@ def test_a_busy_port_is_a_one_line_error(up_run, tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, database.ENV_DIR: str(work / "dbs")}
-        done = subprocess.run([sys.executable, "-m", "nasbenchmark", "up", "--check", "--site-port", str(port),
-                               "--datasette-port", "0", "--site-dir", str(tmp_path / "site")],
-                              env=env, capture_output=True, text=True, timeout=600)
+        done = _nasbenchmark(work / "dbs", "up", "--check", "--site-port", str(port), "--datasette-port", "0",
+                             "--site-dir", str(tmp_path / "site"))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
         f"Error: cannot serve the site on 127.0.0.1:{port} (Address already in use); "
         "pick another port with --site-port (0 picks a free one)")
     assert "Traceback" not in done.stderr
+
+
+def test_an_outdated_sample_is_rebuilt_and_an_outdated_real_db_kept(up_run, tmp_path):
+    """A DB without a table the catalog documents was written by an older nasbenchmark."""
+    import shutil
+
+    work, _ = up_run
+    dbs = tmp_path / "dbs"
+    shutil.copytree(work / "dbs", dbs)
+    nb201 = dbs / "nasbench201.db"
+    with sqlite3.connect(nb201) as conn:
+        conn.execute("drop table nb201meanstats")
+    conn.close()
+    info = _nasbenchmark(dbs, "info")
+    assert "OUTDATED: no nb201meanstats" in info.stdout and info.returncode == 0
+
+    done = _up(dbs, tmp_path / "site1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "was written by an older nasbenchmark (no nb201meanstats)" in done.stdout
+    assert "building a SYNTHETIC SAMPLE" in done.stdout
+    with sqlite3.connect(nb201) as conn:
+        assert conn.execute("select count(*) from nb201meanstats").fetchone()[0] > 0
+        conn.execute("drop table nb201meanstats")
+        conn.execute("update metadata set value = 'false' where key = 'synthetic'")  # as if converted
+    conn.close()
+    before = nb201.stat().st_mtime_ns
+
+    done = _up(dbs, tmp_path / "site2")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "building a SYNTHETIC SAMPLE" not in done.stdout and nb201.stat().st_mtime_ns == before
+    assert "canned queries that read nb201meanstats will fail until you regenerate" in done.stderr
