@@ -167,7 +167,7 @@ def test_sample_db(tmp_path):
 # -- query API and NNI's own models on our tables ------------------------------------------------
 
 def test_query_api_returns_converted_values(converted, nasbenchmark_dir):
-    from nasbenchmark.nasbench201 import bind, query_nb201_computed_stats
+    from nasbenchmark.nasbench201 import Nb201MeanStats, bind, query_nb201_computed_stats
 
     database.close_all()
     bind(converted["nats-simple"])
@@ -398,7 +398,7 @@ def test_unknown_hp_key_hints_at_the_size_space():
 
 def test_mean_stats_are_the_query_apis_means(converted, nasbenchmark_dir):
     """nb201meanstats holds, per config, what reduction='mean' returns, and one row per config."""
-    from nasbenchmark.nasbench201 import bind, query_nb201_computed_stats
+    from nasbenchmark.nasbench201 import Nb201MeanStats, bind, query_nb201_computed_stats
     from nasbenchmark.nasbench201.schema import MEAN_COLUMNS
 
     db = converted["nats-simple"]
@@ -415,3 +415,11 @@ def test_mean_stats_are_the_query_apis_means(converted, nasbenchmark_dir):
         assert row["seeds"] == seeds[row["config_id"]]
         for column in MEAN_COLUMNS:
             assert row[column] == pytest.approx(mean[column], rel=1e-12, abs=0) or row[column] is mean[column] is None
+
+    # The peewee model reads the same rows, its foreign key leads to the config.
+    best = (Nb201MeanStats.select().where(Nb201MeanStats.dataset == "cifar100", Nb201MeanStats.num_epochs == 200)
+            .order_by(Nb201MeanStats.test_acc.desc()).first())
+    top = max((r for r in expected.values() if r["config"]["dataset"] == "cifar100" and r["config"]["num_epochs"] == 200),
+              key=lambda r: r["test_acc"])
+    assert best.arch_index == top["config"]["arch_index"] and best.config.arch_index == best.arch_index
+    assert Nb201MeanStats.select().count() == len(rows)

@@ -7,13 +7,13 @@ from .constants import (AVG_POOL_3X3, CONV_1X1, CONV_3X3, DATASETS, NONE, NUM_EP
                         SKIP_CONNECT)
 from .graph_util import arch_str_to_dict, dict_to_arch_str
 from .query import query_nb201_computed_stats, query_nb201_trial_stats
-from .schema import (Nb201Arch, Nb201ComputedStats, Nb201IntermediateStats, Nb201RunConfig,
+from .schema import (Nb201Arch, Nb201ComputedStats, Nb201IntermediateStats, Nb201MeanStats, Nb201RunConfig,
                      Nb201TrialConfig, Nb201TrialStats, bind)
 
 __all__ = [
     "NONE", "SKIP_CONNECT", "CONV_1X1", "CONV_3X3", "AVG_POOL_3X3", "PRIMITIVES", "DATASETS", "NUM_EPOCHS",
     "arch_str_to_dict", "dict_to_arch_str",
     "query_nb201_computed_stats", "query_nb201_trial_stats",
-    "Nb201Arch", "Nb201RunConfig", "Nb201ComputedStats", "Nb201IntermediateStats",
+    "Nb201Arch", "Nb201RunConfig", "Nb201ComputedStats", "Nb201IntermediateStats", "Nb201MeanStats",
     "Nb201TrialConfig", "Nb201TrialStats", "bind",
 ]

@@ -184,6 +184,34 @@ class Nb201IntermediateStats(_Model):
         primary_key = peewee.CompositeKey("trial", "current_epoch")
 
 
+class Nb201MeanStats(_Model):
+    """A config's final accuracies and costs, mean over its seeds (our table; no NNI equivalent).
+
+    One row per ``(dataset, num_epochs, arch_index)``, stored in that order, so ranking a whole
+    dataset reads one contiguous range::
+
+        Nb201MeanStats.select().where(Nb201MeanStats.dataset == 'cifar100', Nb201MeanStats.num_epochs == 200)
+                       .order_by(Nb201MeanStats.test_acc.desc()).limit(10)
+    """
+
+    dataset = peewee.CharField(max_length=20, choices=DATASETS)
+    num_epochs = peewee.IntegerField()
+    arch_index = peewee.IntegerField()
+    config = peewee.ForeignKeyField(Nb201RunConfig, backref="mean_stats")
+    seeds = peewee.IntegerField()
+    train_acc = peewee.FloatField(null=True)
+    valid_acc = peewee.FloatField(null=True)
+    test_acc = peewee.FloatField(null=True)
+    ori_test_acc = peewee.FloatField(null=True)
+    parameters = peewee.FloatField(null=True)
+    flops = peewee.FloatField(null=True)
+    latency = peewee.FloatField(null=True)
+
+    class Meta:
+        table_name = "nb201meanstats"
+        primary_key = peewee.CompositeKey("dataset", "num_epochs", "arch_index")
+
+
 # NNI's released names.
 Nb201TrialConfig = Nb201RunConfig
 Nb201TrialStats = Nb201ComputedStats
