@@ -17,6 +17,17 @@ def sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def choice_check(value_sql: str, allowed) -> tuple[str, str]:
+    """(SQL condition that ``value_sql`` is one of ``allowed``, what an error message says is allowed)."""
+    return f"{value_sql} in ({', '.join(sql_text(a) for a in allowed)})", "one of " + ", ".join(allowed)
+
+
+def integer_check(value_sql: str, low: int, high: int) -> tuple[str, str]:
+    """(SQL condition that the text ``value_sql`` is an integer in low..high, what an error message says)."""
+    return (f"{value_sql} not glob '*[^0-9]*' and cast({value_sql} as integer) between {low} and {high}",
+            f"an integer {low}..{high}")
+
+
 def sql_error(message: str, value_sql: str) -> str:
     """SQL that stops the query with ``message`` followed by the offending value in quotes.
 

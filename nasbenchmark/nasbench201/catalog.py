@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..catalog import BenchmarkCatalog, CannedQuery, Column, Table, sql_error, sql_text
+from ..catalog import (BenchmarkCatalog, CannedQuery, Column, Table, choice_check, integer_check, sql_error,
+                       sql_text)
 from .constants import DATASETS, DB_FILENAME, EDGES, GENERATE_COMMAND, NUM_EPOCHS, PRIMITIVES
+from .schema import MEAN_COLUMNS
 
 _ACC = "percent"
 _SPLITS = ("cifar10-valid: valid = x-valid (25k held out of train), test = ori-test (10k); "
@@ -24,6 +26,13 @@ _METRIC_COLUMNS = (
     Column("test_loss", "Test loss"),
     Column("ori_test_loss", "Loss on the whole original test set"),
 )
+_COST_COLUMNS = (
+    Column("parameters", "Number of parameters", "millions"),
+    Column("latency", "Inference latency per batch (NULL where the release says -1)", "seconds"),
+    Column("flops", "Floating point operations", "MFLOPs"),
+)
+#: Per-run columns by name: nb201meanstats averages some of them (schema.MEAN_COLUMNS).
+_RUN_COLUMNS = {column.name: column for column in (*_METRIC_COLUMNS, *_COST_COLUMNS)}
 
 TABLES = (
     Table("nb201arch", "The 15,625 cells of the search space, by official index.", (
@@ -47,9 +56,7 @@ TABLES = (
         Column("config_id", "The config this run trained"),
         Column("seed", "Training seed (777, 888, 999; 111 for some 12-epoch runs)"),
         *_METRIC_COLUMNS,
-        Column("parameters", "Number of parameters", "millions"),
-        Column("latency", "Inference latency per batch (NULL where the release says -1)", "seconds"),
-        Column("flops", "Floating point operations", "MFLOPs"),
+        *_COST_COLUMNS,
         Column("training_time", "Total training time: sum of the per-epoch times", "seconds"),
         Column("valid_evaluation_time", "Time to evaluate the validation set", "seconds"),
         Column("test_evaluation_time", "Time to evaluate the test set", "seconds"),
@@ -63,10 +70,7 @@ TABLES = (
         Column("arch_index", "Official index of the architecture"),
         Column("config_id", "The config (nb201trialconfig.id)"),
         Column("seeds", "Number of runs averaged"),
-        *(c for c in _METRIC_COLUMNS if c.name.endswith("_acc")),
-        Column("parameters", "Number of parameters", "millions"),
-        Column("flops", "Floating point operations", "MFLOPs"),
-        Column("latency", "Inference latency per batch (NULL where the release says -1)", "seconds"),
+        *(_RUN_COLUMNS[name] for name in MEAN_COLUMNS),
     ), facets=("dataset", "num_epochs")),
     Table("nb201intermediatestats", "Per-epoch metrics of one run; epochs the release does not record are "
           "absent and missing values NULL (NNI's Nb201IntermediateStats).", (
@@ -99,14 +103,13 @@ class _Param:
 
 
 def _choice(name: str, default: str, allowed, integer: bool = False) -> _Param:
-    return _Param(name, default, f"{name} in ({', '.join(sql_text(a) for a in allowed)})",
-                  f"cast({name} as integer)" if integer else name, "one of " + ", ".join(allowed), tuple(allowed))
+    condition, expected = choice_check(name, allowed)
+    return _Param(name, default, condition, f"cast({name} as integer)" if integer else name, expected, tuple(allowed))
 
 
 def _integer(name: str, default: int, low: int, high: int) -> _Param:
-    return _Param(name, str(default),
-                  f"{name} not glob '*[^0-9]*' and cast({name} as integer) between {low} and {high}",
-                  f"cast({name} as integer)", f"an integer {low}..{high}")
+    condition, expected = integer_check(name, low, high)
+    return _Param(name, str(default), condition, f"cast({name} as integer)", expected)
 
 
 def _checked(p: _Param) -> str:

@@ -6,9 +6,10 @@ metric or cost are a UNION ALL of one branch per choice, each ordered by its own
 """
 from __future__ import annotations
 
+import functools
 import re
 
-from ..catalog import BenchmarkCatalog, CannedQuery, Column, Table, sql_error, sql_text
+from ..catalog import BenchmarkCatalog, CannedQuery, Column, Table, choice_check, integer_check, sql_error, sql_text
 from .constants import DATASETS, DB_FILENAME, GENERATE_COMMAND, LINKS, OPS, PROTEINS_OPS
 
 _FRACTION = "fraction of 1"
@@ -91,20 +92,11 @@ _CHOICES = {
 }
 
 
-def _choice(allowed: tuple[str, ...]) -> tuple[str, str]:
-    return "{value} in (" + ", ".join(sql_text(a) for a in allowed) + ")", "one of " + ", ".join(allowed)
-
-
-def _integer(low: int, high: int) -> tuple[str, str]:
-    return (f"{{value}} not glob '*[^0-9]*' and cast({{value}} as integer) between {low} and {high}",
-            f"an integer {low}..{high}")
-
-
-#: What each parameter accepts: (SQL condition on ``{value}``, what the error message says).
+#: What each parameter accepts, as a check of its SQL value (``choice_check``, ``integer_check``).
 _CHECKS = {
-    **{name: _choice(allowed) for name, allowed in _CHOICES.items()},
-    "k": _integer(1, 26206),
-    "bins": _integer(1, 1000),
+    **{name: functools.partial(choice_check, allowed=allowed) for name, allowed in _CHOICES.items()},
+    "k": functools.partial(integer_check, low=1, high=26206),
+    "bins": functools.partial(integer_check, low=1, high=1000),
 }
 
 
@@ -124,8 +116,8 @@ def _canned(name: str, title: str, description: str, sql: str, params: dict[str,
         value = f"coalesce(nullif(trim(:{param}), ''), {sql_text(params[param])})"
         if param not in _CHECKS:
             return value
-        condition, expected = _CHECKS[param]
-        return (f"(case when {condition.format(value=value)} then {value} "
+        condition, expected = _CHECKS[param](value)
+        return (f"(case when {condition} then {value} "
                 f"else {sql_error(f'{param} must be {expected}', value)} end)")
 
     return CannedQuery(name, title, description, re.sub(r":(\w+)\b", checked, sql), params, chart,
