@@ -1,29 +1,28 @@
-"""The benchmarks this package knows. Adding a benchmark means adding a subpackage and one line here."""
+"""The benchmarks this package knows. Adding a benchmark means adding its folder and one line here.
+
+Each folder has ``descriptor.py`` with ``BENCHMARK`` (see ``nasbenchmark.descriptor``). A folder that
+fails to import is an error, never a silently missing benchmark.
+"""
 from __future__ import annotations
 
 import importlib
 
-from .catalog import BenchmarkCatalog
+from .descriptor import Benchmark
 
-# key -> subpackage; each subpackage has a ``catalog`` module with ``CATALOG``.
+# key -> subpackage
 BENCHMARK_PACKAGES = {
     "nb201": "nasbenchmark.nasbench201",
     "nbgraph": "nasbenchmark.nasbenchgraph",
 }
 
 
-def catalog(key: str) -> BenchmarkCatalog:
+def benchmark(key: str) -> Benchmark:
+    """The descriptor of benchmark ``key`` (``"nb201"``...); ``ValueError`` naming the known keys otherwise."""
     if key not in BENCHMARK_PACKAGES:
-        raise ValueError(f"unknown benchmark {key!r}; expected one of {sorted(BENCHMARK_PACKAGES)}")
-    return importlib.import_module(BENCHMARK_PACKAGES[key] + ".catalog").CATALOG
+        raise ValueError(f"unknown benchmark {key!r}; expected one of {', '.join(BENCHMARK_PACKAGES)}")
+    return importlib.import_module(BENCHMARK_PACKAGES[key] + ".descriptor").BENCHMARK
 
 
-def catalogs() -> list[BenchmarkCatalog]:
-    """Every benchmark whose package is present (in registry order)."""
-    found = []
-    for key in BENCHMARK_PACKAGES:
-        try:
-            found.append(catalog(key))
-        except ModuleNotFoundError:
-            continue
-    return found
+def benchmarks() -> list[Benchmark]:
+    """Every benchmark, in registry order."""
+    return [benchmark(key) for key in BENCHMARK_PACKAGES]

@@ -26,6 +26,7 @@ import click
 import jinja2
 import peewee
 from docutils.core import publish_parts
+from docutils.writers.html5_polyglot import Writer as Html5Writer
 from markupsafe import Markup
 
 from nasbenchmark import cli, database, registry
@@ -103,7 +104,7 @@ class ModulePage:
     doc: Markup | None
     groups: list[Group]
     snippets: list[Snippet]
-    catalog: Any = None  # the benchmark's BenchmarkCatalog, when it has one
+    benchmark: Any = None  # the package's nasbenchmark.descriptor.Benchmark, when it is a benchmark
     locations: list[dict] = dataclasses.field(default_factory=list)  # the database page's DB file table
 
 
@@ -116,6 +117,8 @@ class Command:
     help: Markup | None
     options: list[tuple[str, str]]  # (opts as click prints them, help text)
     subcommands: list[tuple[str, str]]  # (path, anchor)
+    #: What it needs beyond the helper wheel (``cli.SOURCE_COMMANDS``), or "".
+    needs_source: str = ""
 
 
 def render(env: jinja2.Environment, out_dir: Path, context: dict, *,
@@ -157,7 +160,7 @@ def render_rst(text: str | None, id_prefix: str, header_level: int = 4) -> Marku
     if not text:
         return None
     settings = {**_DOCUTILS_SETTINGS, "id_prefix": id_prefix + "-", "initial_header_level": header_level}
-    body = publish_parts(text, writer_name="html5", settings_overrides=settings)["body"]
+    body = publish_parts(text, writer=Html5Writer(), settings_overrides=settings)["body"]
     return Markup(body)  # docutils escaped every text node, and raw HTML is disabled above
 
 
@@ -227,9 +230,10 @@ def _import_optional(name: str) -> types.ModuleType | None:
         raise
 
 
-def _catalog_for(package: str):
-    """The package's ``catalog.CATALOG`` (column docs, DB file name), or None if it has none."""
-    return getattr(_import_optional(package + ".catalog"), "CATALOG", None)
+def _benchmark_for(package: str):
+    """The package's descriptor (column docs, DB file name), or None if it is not a registered benchmark."""
+    keys = [key for key, name in registry.BENCHMARK_PACKAGES.items() if name == package]
+    return registry.benchmark(keys[0]) if keys else None
 
 
 def _anchor(name: str) -> str:
@@ -264,16 +268,16 @@ def benchmark_page(package_name: str, wheel: dict | None = None) -> ModulePage |
     if package is None or getattr(package, "__file__", None) is None:
         return None
     names = list(getattr(package, "__all__", None) or _public_names(package))
-    catalog = _catalog_for(package_name)
+    bench = _benchmark_for(package_name)
     comments = _comments_of(package)
     exported = {name: getattr(package, name) for name in names}
-    members = [_describe(name, obj, exported, comments, catalog) for name, obj in exported.items()]
+    members = [_describe(name, obj, exported, comments) for name, obj in exported.items()]
     page = ModulePage(
         module=package_name, filename=f"{package_name}.html",
-        title=f"{catalog.title} ({package_name})" if catalog else package_name,
+        title=f"{bench.title} ({package_name})" if bench else package_name,
         summary=_summary(own_doc(package)), doc=render_rst(own_doc(package), "module", header_level=3),
-        groups=_group(members, exported), snippets=[], catalog=catalog)
-    page.snippets = benchmark_snippets(package, exported, catalog, wheel)
+        groups=_group(members, exported), snippets=[], benchmark=bench)
+    page.snippets = benchmark_snippets(package, exported, bench, wheel)
     return page
 
 
@@ -282,7 +286,7 @@ def module_page(module_name: str, wheel: dict | None = None) -> ModulePage:
     module = importlib.import_module(module_name)
     exported = {name: getattr(module, name) for name in _public_names(module)}
     comments = attribute_comments(module)
-    members = [_describe(name, obj, exported, comments, None) for name, obj in exported.items()]
+    members = [_describe(name, obj, exported, comments) for name, obj in exported.items()]
     page = ModulePage(
         module=module_name, filename=f"{module_name}.html", title=module_name,
         summary=_summary(own_doc(module)), doc=render_rst(own_doc(module), "module", header_level=3),
@@ -306,7 +310,7 @@ def _public_names(module: types.ModuleType) -> list[str]:
     return names
 
 
-def _describe(name: str, obj: Any, exported: dict[str, Any], comments: dict[str, str], catalog) -> Member:
+def _describe(name: str, obj: Any, exported: dict[str, Any], comments: dict[str, str]) -> Member:
     note = render_rst(comments.get(name), _anchor(name) + "-note")
     if not callable(obj):
         return Member(name=name, kind="constant", anchor=_anchor(name), qualname=name, note=note,
@@ -324,7 +328,7 @@ def _describe(name: str, obj: Any, exported: dict[str, Any], comments: dict[str,
                     doc=render_rst(own_doc(obj), _anchor(name)))
     if _is_model(obj):
         member.kind = "model"
-        _describe_model(member, obj, exported, catalog)
+        _describe_model(member, obj, exported)
     elif isinstance(obj, type):
         member.kind = "class"
         member.bases = [base.__name__ for base in obj.__bases__ if base is not object]
@@ -340,18 +344,12 @@ def _describe(name: str, obj: Any, exported: dict[str, Any], comments: dict[str,
     return member
 
 
-def _describe_model(member: Member, model: type[peewee.Model], exported: dict[str, Any], catalog) -> None:
+def _describe_model(member: Member, model: type[peewee.Model], exported: dict[str, Any]) -> None:
     meta = model._meta
     member.table_name = meta.table_name
     composite = meta.primary_key.field_names if isinstance(meta.primary_key, peewee.CompositeKey) else ()
     member.primary_key = ", ".join(composite) if composite else (meta.primary_key.column_name
                                                                  if meta.primary_key else None)
-    columns = {}
-    if catalog is not None:
-        try:
-            columns = {column.name: column for column in catalog.table(meta.table_name).columns}
-        except KeyError:
-            columns = {}
     model_anchor = {id(obj): _anchor(name) for name, obj in exported.items()
                     if _is_model(obj) and getattr(obj, "__name__", None) == name}
     for field in meta.sorted_fields:
@@ -361,10 +359,7 @@ def _describe_model(member: Member, model: type[peewee.Model], exported: dict[st
             sql_type += f"({field.max_length})"
         index = ("primary key" if field.primary_key or field.name in composite
                  else "unique" if field.unique else "index" if field.index else "")
-        column = columns.get(field.column_name)
-        description = column.description if column else ""
-        if column and column.unit:
-            description += f" ({column.unit})"
+        description = field.help_text or ""  # the column's documentation (nasbenchmark.models)
         member.fields.append(ModelField(
             name=field.name, column=field.column_name, peewee_type=type(field).__name__, sql_type=sql_type,
             null=field.null, index=index,
@@ -448,12 +443,13 @@ def _install_lines(wheel: dict | None, extras: str = "") -> list[str]:
     return ["# from a checkout of the nasbenchmark repository:", f"pip install '.{suffix}'"]
 
 
-def benchmark_snippets(package: types.ModuleType, exported: dict[str, Any], catalog,
+def benchmark_snippets(package: types.ModuleType, exported: dict[str, Any], bench,
                        wheel: dict | None) -> list[Snippet]:
     """Shell (install, NASBENCHMARK_DIR, generate) then the docstrings' own examples as Python scripts."""
     shell = [*_install_lines(wheel, "cli"), f"export {database.ENV_DIR}=~/nasbenchmark"]
-    if catalog is not None:
-        shell.append(f"{catalog.generate_command}   # writes ${database.ENV_DIR}/{catalog.db_filename}")
+    if bench is not None:
+        shell.append(f"{bench.generate_command}   # in a source checkout; writes "
+                     f"${database.ENV_DIR}/{bench.db_filename}")
     snippets = [Snippet("Install and generate the database", "shell", "\n".join(shell))]
     sources = [(f"{package.__name__} docstring", own_doc(package))]
     seen = set()
@@ -469,21 +465,21 @@ def benchmark_snippets(package: types.ModuleType, exported: dict[str, Any], cata
 
 
 def _database_locations() -> list[dict[str, str]]:
-    return [{"benchmark": cat.title, "key": cat.key, "file": cat.db_filename,
-             "path": f"${database.ENV_DIR}/{cat.db_filename}",
-             "default": f"{database.DEFAULT_DIR}/{cat.db_filename}", "generate": cat.generate_command}
-            for cat in registry.catalogs()]
+    return [{"benchmark": bench.title, "key": bench.key, "file": bench.db_filename,
+             "path": f"${database.ENV_DIR}/{bench.db_filename}",
+             "default": f"{database.DEFAULT_DIR}/{bench.db_filename}", "generate": bench.generate_command}
+            for bench in registry.benchmarks()]
 
 
 def database_snippets(wheel: dict | None) -> list[Snippet]:
-    catalogs = registry.catalogs()
+    benchmarks = registry.benchmarks()
     lines = ["from nasbenchmark import database", "", "print(database.database_dir())"]
-    for cat in catalogs:
-        lines.append(f"print(database.database_path({cat.db_filename!r}))")
-    if catalogs:
-        package = registry.BENCHMARK_PACKAGES[catalogs[0].key]
+    for bench in benchmarks:
+        lines.append(f"print(database.database_path({bench.db_filename!r}))")
+    if benchmarks:
+        package = registry.BENCHMARK_PACKAGES[benchmarks[0].key]
         lines += ["", f"from {package} import bind",
-                  f"# bind('/path/to/{catalogs[0].db_filename}')  # read another file instead (read-only)",
+                  f"# bind('/path/to/{benchmarks[0].db_filename}')  # read another file instead (read-only)",
                   "# after changing the variable, forget the open files and bindings:",
                   "database.close_all()"]
     shell = [*_install_lines(wheel), f"export {database.ENV_DIR}=~/nasbenchmark"]
@@ -505,11 +501,13 @@ def cli_commands(group: click.Command, name: str = "nasbenchmark") -> list[Comma
                    if record]
         arguments = [(param.human_readable_name, "argument") for param in command.params
                      if isinstance(param, click.Argument)]
+        top = path.split(" ")[1] if path.count(" ") else ""
         commands.append(Command(
             path=path, anchor=_command_anchor(path), depth=depth,
             usage=command.get_usage(ctx), help=render_rst(inspect.cleandoc(help_text), _anchor(path)),
             options=arguments + options,
-            subcommands=[(f"{path} {sub}", _command_anchor(f"{path} {sub}")) for sub in subcommands]))
+            subcommands=[(f"{path} {sub}", _command_anchor(f"{path} {sub}")) for sub in subcommands],
+            needs_source=cli.SOURCE_COMMANDS.get(top, "")))
         for sub in subcommands:
             child = command.get_command(ctx, sub)
             walk(child, click.Context(child, info_name=sub, parent=ctx), depth + 1)
@@ -524,9 +522,10 @@ def _command_anchor(path: str) -> str:
 
 def cli_snippets(commands: list[Command], wheel: dict | None) -> list[Snippet]:
     """Install with the CLI extra, then one line per generate/query command click knows."""
-    lines = [*_install_lines(wheel, "cli"), f"export {database.ENV_DIR}=~/nasbenchmark", "nasbenchmark --help"]
-    for cat in registry.catalogs():
-        lines.append(cat.generate_command)
+    lines = [*_install_lines(wheel, "cli"), f"export {database.ENV_DIR}=~/nasbenchmark", "nasbenchmark --help",
+             "# in a source checkout (pip install -e '.[all]'); the helper wheel has no converters:"]
+    for bench in registry.benchmarks():
+        lines.append(bench.generate_command)
     limited = [command.path for command in commands
                if command.path.startswith("nasbenchmark query ") and any(
                    opts.startswith("--limit") for opts, _ in command.options)]

@@ -18,8 +18,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generators.common import sha256_file
-from nasbenchmark import database
+import sqlite_utils
+
+from nasbenchmark.provenance import sha256_file
 
 PAGE_SIZE = 4096
 SERVER_CHUNK_SIZE = 10 * 1024 * 1024
@@ -72,16 +73,16 @@ def _remove_other_versions(out_dir: Path, key: str, keep: BrowserDb) -> None:
             path.unlink()
 
 
-def write_browser_db(source: Path | str, out_dir: Path | str, key: str, derived_sql: str = "") -> BrowserDb:
+def write_browser_db(source: Path | str, out_dir: Path | str, key: str, derived: list[str] = ()) -> BrowserDb:
     """Write ``<key>-<hash>.sqlite3.NNN`` chunks and ``<key>-<hash>.json`` into ``out_dir``.
 
-    ``derived_sql`` (statements separated by ``;``) runs on the copy, e.g. to add summary tables
-    and covering indexes. Earlier versions of the same key in ``out_dir`` are removed.
+    ``derived`` statements run on the copy (``SiteViews.statements``: summary tables and covering
+    indexes). Earlier versions of the same key in ``out_dir`` are removed.
     """
     source = Path(source)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    recipe = _recipe_hash(sha256_file(source), derived_sql)
+    recipe = _recipe_hash(sha256_file(source), ";\n".join(derived))
     found = _existing(out_dir, key, recipe)
     if found:
         _remove_other_versions(out_dir, key, found)
@@ -91,7 +92,7 @@ def write_browser_db(source: Path | str, out_dir: Path | str, key: str, derived_
     tmp.unlink(missing_ok=True)
     try:
         _compact_copy(source, tmp)
-        row_counts = _add_derived(tmp, derived_sql)
+        row_counts = _add_derived(tmp, derived)
         written = _split(tmp, out_dir, key, recipe, row_counts)
     finally:
         tmp.unlink(missing_ok=True)
@@ -100,7 +101,8 @@ def write_browser_db(source: Path | str, out_dir: Path | str, key: str, derived_
 
 
 def _compact_copy(source: Path, target: Path) -> None:
-    src = database.connect_readonly(source)
+    # Not database.connect_readonly: that one refuses VACUUM INTO (it writes a new file), which is the point here.
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
         source_page_size = src.execute("pragma page_size").fetchone()[0]
         src.execute("vacuum into ?", (str(target),))
@@ -130,22 +132,23 @@ def table_rows(conn: sqlite3.Connection) -> dict[str, int]:
     return counts
 
 
-def _add_derived(path: Path, derived_sql: str) -> dict[str, int]:
-    conn = sqlite3.connect(path, isolation_level=None)
+def _add_derived(path: Path, derived: list[str]) -> dict[str, int]:
+    db = sqlite_utils.Database(path)
     try:
-        conn.execute("pragma journal_mode = delete")
-        conn.execute("pragma cache_size = -200000")
-        if derived_sql.strip():
-            conn.executescript(f"begin;\n{derived_sql.strip().rstrip(';')};\ncommit;")
-        conn.execute("analyze")
+        db.execute("pragma journal_mode = delete")
+        db.execute("pragma cache_size = -200000")
+        with db.atomic():
+            for statement in derived:
+                db.execute(statement)
+        db.analyze()
         # Appending tables after VACUUM INTO leaves no free pages; vacuum again only if something did.
-        if conn.execute("pragma freelist_count").fetchone()[0]:
-            conn.execute("vacuum")
-        page_size = conn.execute("pragma page_size").fetchone()[0]
-        journal = conn.execute("pragma journal_mode").fetchone()[0]
-        row_counts = table_rows(conn)
+        if db.execute("pragma freelist_count").fetchone()[0]:
+            db.vacuum()
+        page_size = db.execute("pragma page_size").fetchone()[0]
+        journal = db.execute("pragma journal_mode").fetchone()[0]
+        row_counts = table_rows(db.conn)
     finally:
-        conn.close()
+        db.close()
     if page_size != PAGE_SIZE or journal != "delete":
         raise RuntimeError(f"browser DB {path} has page_size {page_size}, journal_mode {journal}; "
                            f"expected {PAGE_SIZE} and delete")

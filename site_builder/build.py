@@ -21,11 +21,12 @@ import jinja2
 
 import nasbenchmark
 from nasbenchmark import database, registry
-from nasbenchmark.catalog import BenchmarkCatalog
+from nasbenchmark.descriptor import Benchmark, BrowseSpec
+from nasbenchmark.provenance import read_provenance
 
-from . import apidocs, vendor
-from .adapters import SiteAdapter, adapter_for, column_docs
+from . import apidocs, hosting, vendor
 from .browserdb import BrowserDb, write_browser_db
+from .views import browse_specs, column_docs, documented_tables, page_spec, queries_spec
 from .wheel import build_wheel
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -49,6 +50,7 @@ class BenchmarkReport:
     available: bool
     source_path: str
     synthetic: bool = False
+    data_label: str = ""
     created: str | None = None
     num_archs: int = 0
     arch_table: str | None = None
@@ -93,9 +95,8 @@ class BuildReport:
             if not item.available:
                 lines.append(f"  {item.key}: skipped, no DB at {item.source_path} (generate: {item.generate_command})")
                 continue
-            kind = "SYNTHETIC SAMPLE" if item.synthetic else "real"
             reused = ", reused" if item.db.reused else ""
-            lines.append(f"  {item.key}: {kind}, {item.num_archs:,} archs, {item.total_rows:,} rows, "
+            lines.append(f"  {item.key}: {item.data_label}, {item.num_archs:,} archs, {item.total_rows:,} rows, "
                          f"{item.db_size_human} in {item.chunks} chunks ({item.seconds:.1f} s{reused})")
         return "\n".join(lines)
 
@@ -127,57 +128,58 @@ def _prepare_out_dir(out_dir: Path) -> None:
     (out_dir / MARKER).write_text("Built by `python -m site_builder`; the next build replaces this folder.\n")
 
 
-def _build_benchmark(cat: BenchmarkCatalog, db_dir: Path, out_dir: Path, log) -> tuple[BenchmarkReport, SiteAdapter | None]:
-    source = db_dir / cat.db_filename
+def _build_benchmark(bench: Benchmark, db_dir: Path, out_dir: Path, log
+                     ) -> tuple[BenchmarkReport, tuple[BrowseSpec, ...]]:
+    source = db_dir / bench.db_filename
     item = BenchmarkReport(
-        key=cat.key, title=cat.title, description=cat.description, source=cat.source, source_url=cat.source_url,
-        license=cat.license, license_url=cat.license_url, generate_command=cat.generate_command,
-        available=source.is_file(), source_path=str(source))
+        key=bench.key, title=bench.title, description=bench.description, source=bench.source,
+        source_url=bench.source_url, license=bench.license, license_url=bench.license_url,
+        generate_command=bench.generate_command, available=source.is_file(), source_path=str(source))
     if not item.available:
-        return item, None
+        return item, ()
     started = time.monotonic()
-    log(f"{cat.key}: writing the browser DB from {source} ...")
-    missing = cat.missing_tables(source)
+    log(f"{bench.key}: writing the browser DB from {source} ...")
+    with database.connect_readonly(source) as conn:
+        existing = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+        missing = [t.name for t in bench.tables if t.name not in existing]
+        browse = browse_specs(bench, conn)
     if missing:
         log(f"warning: {source} was written by an older nasbenchmark (no {', '.join(missing)}); canned queries "
-            f"that read them will fail on the site until you regenerate it: {cat.generate_command}")
-    metadata = database.read_metadata(source)
-    conn = database.connect_readonly(source)
-    try:
-        adapter = adapter_for(cat, conn)
-        evaluated = conn.execute(adapter.evaluated_archs_sql).fetchone()[0] if adapter.evaluated_archs_sql else None
-    finally:
-        conn.close()
-    db = write_browser_db(source, out_dir / "db", cat.key, adapter.derived_sql)
-    tables = [t.name for t in (*cat.tables, *adapter.derived_tables)]
-    item.row_counts = {t: db.row_counts[t] for t in tables if t in db.row_counts}
-    item.arch_table = adapter.arch.table if adapter.arch else (cat.tables[0].name if cat.tables else None)
-    item.num_archs = item.row_counts.get(item.arch_table, 0) if evaluated is None else evaluated
-    item.synthetic = metadata.get("synthetic") == "true"
-    item.created = metadata.get("created")
+            f"that read them will fail on the site until you regenerate it: {bench.generate_command}")
+    provenance = read_provenance(source)
+    db = write_browser_db(source, out_dir / "db", bench.key, bench.site_statements())
+    item.row_counts = {t.name: db.row_counts[t.name] for t in documented_tables(bench) if t.name in db.row_counts}
+    item.arch_table = bench.site.arch.table if bench.site.arch else bench.arch_table.name
+    item.num_archs = provenance.evaluated_archs or item.row_counts.get(item.arch_table, 0)
+    item.synthetic = provenance.synthetic
+    item.data_label = provenance.label
+    item.created = provenance.get("created")
     item.source_size = source.stat().st_size
     item.db = db
     item.seconds = time.monotonic() - started
-    item.metadata = metadata
-    return item, adapter
+    item.metadata = dict(provenance.values)
+    return item, browse
 
 
-def _page_data(cat: BenchmarkCatalog, item: BenchmarkReport, adapter: SiteAdapter) -> dict:
+def _page_data(bench: Benchmark, item: BenchmarkReport, browse: tuple[BrowseSpec, ...]) -> dict:
     return {
-        "key": cat.key,
-        "title": cat.title,
-        "db_filename": cat.db_filename,
+        "key": bench.key,
+        "title": bench.title,
+        "db_filename": bench.db_filename,
         "db": {
             "config_url": f"../db/{item.db.config_name}",
             "hash": item.db.content_hash,
             "size_bytes": item.db.size_bytes,
             "synthetic": item.synthetic,
+            "data_label": item.data_label,
+            "partial": item.metadata.get("partial"),
+            "evaluated_archs": int(item.metadata["evaluated_archs"]) if item.metadata.get("evaluated_archs") else None,
             "worker_url": "../static/vendor/sql.js-httpvfs/sqlite.worker.js",
             "wasm_url": "../static/vendor/sql.js-httpvfs/sql-wasm.wasm",
         },
-        "catalog": {"tables": [asdict(t) for t in cat.tables], "queries": [asdict(q) for q in cat.queries]},
-        "columns": column_docs(cat, adapter),
-        "site": adapter.page_spec(),
+        "catalog": {"queries": queries_spec(bench)},
+        "columns": column_docs(bench),
+        "site": page_spec(bench, browse),
     }
 
 
@@ -208,8 +210,8 @@ def build(out_dir: Path | str = "site", db_dir: Path | str | None = None,
     shutil.copytree(TEMPLATES_DIR / "static", out_dir / "static")
     vendor.copy_vendored(out_dir / "static")
 
-    catalogs = registry.catalogs()
-    built = [_build_benchmark(cat, db_dir, out_dir, log) for cat in catalogs]
+    benchmarks = registry.benchmarks()
+    built = [_build_benchmark(bench, db_dir, out_dir, log) for bench in benchmarks]
     reports = [item for item, _ in built]
     # Remove browser DBs of benchmarks that are no longer built.
     keep = {name for item in reports if item.db for name in (item.db.config_name, *item.db.chunk_names)}
@@ -222,26 +224,25 @@ def build(out_dir: Path | str = "site", db_dir: Path | str | None = None,
 
     env = _environment()
     available = {item.key for item in reports if item.available}
-    base = {"catalogs": catalogs, "available_keys": available, "wheel": wheel, "version": nasbenchmark.__version__,
-            "synthetic": False, "active": ""}
+    base = {"benchmarks_all": benchmarks, "available_keys": available, "wheel": wheel,
+            "version": nasbenchmark.__version__, "synthetic": False, "active": ""}
     pages = []
-    any_synthetic = any(item.synthetic for item in reports if item.available)
-    _render(env, "index.html", out_dir / "index.html",
-            {**base, "root": "", "active": "home", "benchmarks": reports, "synthetic": any_synthetic})
+    _render(env, "index.html", out_dir / "index.html", {**base, "root": "", "active": "home", "benchmarks": reports})
     _render(env, "hosting.html", out_dir / "hosting.html", {**base, "root": "", "active": "hosting"})
     pages += ["index.html", "hosting.html"]
-    for cat, (item, adapter) in zip(catalogs, built):
+    for bench, (item, browse) in zip(benchmarks, built):
         if not item.available:
             continue
-        tables = [{**asdict(t), "rows": item.row_counts.get(t.name)} for t in (*cat.tables, *adapter.derived_tables)]
-        _render(env, "benchmark.html", out_dir / cat.key / "index.html", {
-            **base, "root": "../", "active": cat.key, "synthetic": item.synthetic, "cat": cat, "item": item,
-            "adapter": adapter, "site": adapter.page_spec(), "tables": tables, "metadata": item.metadata,
-            "browse_tables": {spec.table for spec in adapter.browse}, "page_data": _page_data(cat, item, adapter),
+        tables = [{**asdict(t), "rows": item.row_counts.get(t.name)} for t in documented_tables(bench)]
+        _render(env, "benchmark.html", out_dir / bench.key / "index.html", {
+            **base, "root": "../", "active": bench.key, "synthetic": item.synthetic, "bench": bench, "item": item,
+            "site": page_spec(bench, browse), "tables": tables, "metadata": item.metadata,
+            "browse_tables": {spec.table for spec in browse}, "page_data": _page_data(bench, item, browse),
         })
-        pages.append(f"{cat.key}/index.html")
+        pages.append(f"{bench.key}/index.html")
 
     apidocs.render(env, out_dir, dict(base))
     pages += sorted(str(p.relative_to(out_dir)) for p in (out_dir / "api").rglob("*.html"))
+    hosting.write_host_files(out_dir)  # last: _headers lists the folder's final contents
 
     return BuildReport(out_dir, reports, pages, wheel, time.monotonic() - started)

@@ -1,10 +1,11 @@
 """Build the helper's wheel for the static site's downloads/ folder, cached by a hash of its sources.
 
-Only the files setuptools packs are hashed and built (``pyproject.toml``, the readme and the
-package files that ``[tool.setuptools]`` selects), from a private copy of them: a concurrent edit,
-a ``build/`` folder or ``node_modules`` in the work tree can neither change the wheel nor its hash.
-Wheels are not byte-reproducible (zip timestamps), so reusing the cached file also keeps the
-published sha256 stable while the sources do not change.
+The helper wheel holds the ``nasbenchmark`` package only (peewee at runtime): it is built from the
+repository's ``pyproject.toml`` rewritten by ``helper_pyproject`` (no ``generators``/``site_builder``
+packages, no source-checkout commands). Only the files setuptools packs are hashed and built, from a
+private copy: a concurrent edit, a ``build/`` folder or ``node_modules`` in the work tree can neither
+change the wheel nor its hash. Wheels are not byte-reproducible (zip timestamps), so reusing the
+cached file also keeps the published sha256 stable while the sources do not change.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import fnmatch
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +34,9 @@ def build_wheel(out_dir: Path, cache_dir: Path | None = None, repo: Path = REPO)
     """
     cache_dir = Path(cache_dir or DEFAULT_CACHE_DIR)
     # Read once: the hash and the build see the same bytes even if someone saves a file meanwhile.
-    snapshot = {relative: (repo / relative).read_bytes() for relative in package_sources(repo)}
+    pyproject = helper_pyproject((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    snapshot = {relative: (repo / relative).read_bytes() for relative in package_sources(repo, pyproject)}
+    snapshot[Path("pyproject.toml")] = pyproject.encode()
     entry = cache_dir / source_hash(snapshot)[:20]
     cached = sorted(entry.glob("*.whl"))
     if not cached:
@@ -51,9 +55,28 @@ def build_wheel(out_dir: Path, cache_dir: Path | None = None, repo: Path = REPO)
     }
 
 
-def package_sources(repo: Path) -> list[Path]:
+#: The repository's package selection and the helper wheel's (``helper_pyproject``).
+_REPO_PACKAGES = 'include = ["nasbenchmark*", "generators*", "site_builder*"]'
+_HELPER_PACKAGES = 'include = ["nasbenchmark*"]'
+_COMMANDS_SECTION = re.compile(r'^\[project\.entry-points\."nasbenchmark\.commands"\]\n(?:[^\n\[]+\n)*\n?', re.M)
+
+
+def helper_pyproject(text: str) -> str:
+    """The repository's pyproject.toml for the helper wheel: the ``nasbenchmark`` package only and none
+    of the source-checkout commands (``nasbenchmark.commands`` entry points). Raises if the layout it
+    rewrites has changed, rather than publishing a wheel with the converters in it. Another project's
+    pyproject (the tests build small ones) is returned unchanged."""
+    if tomllib.loads(text).get("project", {}).get("name") != "nasbenchmark":
+        return text
+    if text.count(_REPO_PACKAGES) != 1 or len(_COMMANDS_SECTION.findall(text)) != 1:
+        raise RuntimeError("pyproject.toml no longer has the package list or the nasbenchmark.commands entry points "
+                           "that site_builder/wheel.py rewrites for the helper wheel; update helper_pyproject")
+    return _COMMANDS_SECTION.sub("", text.replace(_REPO_PACKAGES, _HELPER_PACKAGES))
+
+
+def package_sources(repo: Path, pyproject: str) -> list[Path]:
     """Files setuptools puts into the wheel (a superset is fine: it only costs a rebuild), relative to repo."""
-    config = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads(pyproject)
     setuptools_config = config.get("tool", {}).get("setuptools", {})
     include = setuptools_config.get("packages", {}).get("find", {}).get("include", ["*"])
     data_patterns = [pattern for patterns in setuptools_config.get("package-data", {}).values()

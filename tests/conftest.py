@@ -1,4 +1,4 @@
-"""Shared fixtures: a private NASBENCHMARK_DIR per test, the served benchmark DBs, the real data in ../shared/data."""
+"""Shared fixtures: a private NASBENCHMARK_DIR per test, the served benchmark DBs, the real data in tests/data/."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 import served_dbs
-from nasbenchmark import database, registry
+from nasbenchmark import database
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
-TEST_DATA = Path(__file__).resolve().parent / "data"
+#: Small real release files, copied with their licences and provenance (tests/data/README.md).
+REAL_DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture
@@ -24,20 +24,16 @@ def nasbenchmark_dir(tmp_path, monkeypatch):
     database.close_all()
 
 
-def shared_data(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real data not available: {path}")
+def real_data(*parts: str) -> Path:
+    """A file or folder of tests/data; missing data fails the test (it ships with the repository)."""
+    path = REAL_DATA.joinpath(*parts)
+    assert path.exists(), f"real test data missing: {path}"
     return path
 
 
 @pytest.fixture(scope="session")
 def served_dir(tmp_path_factory) -> Path:
-    """A NASBENCHMARK_DIR with every benchmark DB that can be built here (see ``served_dbs.require_db``)."""
+    """A NASBENCHMARK_DIR with every benchmark's test DB (``served_dbs.build_all``)."""
     directory = tmp_path_factory.mktemp("served")
-    for cat in registry.catalogs():
-        try:
-            served_dbs.BUILDERS[cat.key](directory / cat.db_filename)
-        except (LookupError, ImportError) as reason:
-            (directory / f"{cat.key}.missing").write_text(f"{type(reason).__name__}: {reason}")
+    served_dbs.build_all(directory)
     return directory

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, shared_data
+from conftest import REPO, real_data
 from generators.common import InputError, sha256_file
 from generators.nasbenchgraph import convert
 from generators.nasbenchgraph.inputs import installed_light_dir
 from nasbenchmark import database
 from nasbenchmark.cli import main
+from nasbenchmark.provenance import read_provenance
 
 # docs/formats.md section 4.4: dataset -> (best test perf, its key, mean test perf, best valid perf).
 FORMATS_TABLE = {
@@ -35,7 +36,7 @@ FORMATS_TABLE = {
 
 
 def real_files() -> list[Path]:
-    return [shared_data("nas-bench-graph", "light", "cora.bench"), shared_data("nas-bench-graph", "light", "proteins.bench")]
+    return [real_data("nas-bench-graph", "light", "cora.bench"), real_data("nas-bench-graph", "light", "proteins.bench")]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def real_db(tmp_path_factory) -> Path:
 
 
 def load_real(name: str) -> dict:
-    with open(shared_data("nas-bench-graph", "light", f"{name}.bench"), "rb") as f:
+    with open(real_data("nas-bench-graph", "light", f"{name}.bench"), "rb") as f:
         return pickle.load(f)  # the trusted real file, read the original way for comparison
 
 
@@ -96,7 +97,7 @@ def test_best_test_perf_equals_direct_computation(real_db, dataset):
 
 
 def test_metadata(real_db):
-    meta = database.read_metadata(real_db)
+    meta = read_provenance(real_db).values
     assert meta["benchmark"] == "nbgraph" and meta["synthetic"] == "false"
     assert meta["datasets"] == "cora,proteins"
     assert "source_package" not in meta  # these files are copies, not the installed package
@@ -106,7 +107,7 @@ def test_metadata(real_db):
 
 
 def test_folder_input_reads_light_subfolder(tmp_path):
-    summary = convert([shared_data("nas-bench-graph")], tmp_path / "out.db", progress=False)
+    summary = convert([real_data("nas-bench-graph")], tmp_path / "out.db", progress=False)
     assert summary["datasets"] == {"cora": 26206, "proteins": 2021}
     assert summary["architectures"] == 26206 and summary["results"] == 28227
 
@@ -133,7 +134,7 @@ def test_full_installed_wheel_matches_formats_table(tmp_path):
         (avg, max_valid), = rows(output, "select avg(test_perf), max(valid_perf) from nbgraphresult "
                                          "where dataset = ?", dataset)
         assert (key, round(test, 6), round(avg, 6), round(max_valid, 6)) == (best_key, best, mean, best_valid), dataset
-    meta = database.read_metadata(output)
+    meta = read_provenance(output).values
     assert meta["source_package"] == "nas-bench-graph 1.4.0"
     assert [source["path"] for source in json.loads(meta["sources"])] == [f"{name}.bench" for name in FORMATS_TABLE]
     assert rows(output, "pragma integrity_check") == [("ok",)]
@@ -154,7 +155,7 @@ GOOD_RECORD = {"valid_perf": 0.5, "perf": 0.5, "latency": 0.001, "para": 0.1}
 
 
 def bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
-    cora = shared_data("nas-bench-graph", "light", "cora.bench")
+    cora = real_data("nas-bench-graph", "light", "cora.bench")
     truncated = tmp / "truncated" / "cora.bench"
     truncated.parent.mkdir()
     truncated.write_bytes(cora.read_bytes()[:100_000])
@@ -175,9 +176,12 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
         ("non-canonical key", {10100: GOOD_RECORD}, "not a canonical key"),
         ("missing field", {0: {"perf": 0.5}}, "expected a dict with exactly the fields"),
         ("extra field", {0: {**GOOD_RECORD, "seed": 1}}, "expected a dict with exactly the fields"),
-        ("not a number", {0: {**GOOD_RECORD, "perf": "0.5"}}, "perf must be a finite number"),
-        ("nan", {0: {**GOOD_RECORD, "latency": float("nan")}}, "latency must be a finite number"),
-        ("percent", {0: {**GOOD_RECORD, "perf": 80.5}}, "outside 0..1"),
+        ("not a number", {0: {**GOOD_RECORD, "perf": "0.5"}}, "perf: expected a number, got str"),
+        ("a bool", {0: {**GOOD_RECORD, "para": True}}, "para: expected a number, got bool"),
+        ("nan", {0: {**GOOD_RECORD, "latency": float("nan")}}, "latency: expected a finite number"),
+        ("infinite", {0: {**GOOD_RECORD, "valid_perf": float("inf")}}, "valid_perf: expected a finite number"),
+        ("negative", {0: {**GOOD_RECORD, "para": -1.0}}, "para: -1.0 is outside 0..10000 millions"),
+        ("percent", {0: {**GOOD_RECORD, "perf": 80.5}}, "perf: 80.5 is outside 0..1 fraction of 1"),
     ]:
         folder = tmp / name.replace(" ", "_")
         folder.mkdir()
@@ -204,7 +208,7 @@ def test_bad_inputs_raise_one_line_input_error_and_write_nothing(tmp_path):
 
 
 def test_input_resolution_errors(tmp_path):
-    cora = shared_data("nas-bench-graph", "light", "cora.bench")
+    cora = real_data("nas-bench-graph", "light", "cora.bench")
     copy = tmp_path / "copy" / "cora.bench"
     copy.parent.mkdir()
     shutil.copy(cora, copy)
@@ -219,7 +223,7 @@ def test_input_resolution_errors(tmp_path):
 
 def test_cli_generate_and_failure_keeps_earlier_db(nasbenchmark_dir, tmp_path):
     runner = CliRunner()
-    cora = shared_data("nas-bench-graph", "light", "cora.bench")
+    cora = real_data("nas-bench-graph", "light", "cora.bench")
     done = runner.invoke(main, ["generate", "nbgraph", "--input", str(cora), "--quiet"])
     assert done.exit_code == 0, done.output
     output = nasbenchmark_dir / "nasbenchgraph.db"

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from conftest import shared_data
+from conftest import real_data
 from nasbenchmark.nasbenchgraph.constants import LINKS, NUM_ARCHS, OPS, SKIP
 from nasbenchmark.nasbenchgraph.graph_util import (MAX_KEY, Arch, arch_key, decode_key, format_arch_str,
                                                    is_canonical_key, parse_arch_str, validate_arch)
@@ -16,7 +16,7 @@ ALL_LINKS = [list(link) for link in itertools.product(range(1), range(2), range(
 
 @pytest.fixture(scope="module")
 def cora_keys():
-    with open(shared_data("nas-bench-graph", "light", "cora.bench"), "rb") as f:
+    with open(real_data("nas-bench-graph", "light", "cora.bench"), "rb") as f:
         return set(pickle.load(f))  # the trusted real file, read with the real unpickler
 
 

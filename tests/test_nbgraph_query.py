@@ -7,7 +7,7 @@ import pickle
 import pytest
 from click.testing import CliRunner
 
-from conftest import shared_data
+from conftest import real_data
 from generators.nasbenchgraph import convert
 from nasbenchmark import database
 from nasbenchmark.cli import main
@@ -25,7 +25,7 @@ README_ROW = {
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory):
     output = tmp_path_factory.mktemp("nbgraph") / "nasbenchgraph.db"
-    convert([shared_data("nas-bench-graph", "light", name) for name in ("cora.bench", "proteins.bench")],
+    convert([real_data("nas-bench-graph", "light", name) for name in ("cora.bench", "proteins.bench")],
             output, progress=False)
     return output
 
@@ -70,7 +70,7 @@ def test_wildcards(bound):
 
 
 def test_values_equal_file_for_every_proteins_row(bound):
-    with open(shared_data("nas-bench-graph", "light", "proteins.bench"), "rb") as f:
+    with open(real_data("nas-bench-graph", "light", "proteins.bench"), "rb") as f:
         original = pickle.load(f)
     got = {row["id"]: (row["valid_perf"], row["test_perf"], row["latency"], row["parameters"])
            for row in query(None, "proteins")}
@@ -124,7 +124,7 @@ def test_peewee_models(bound):
 
 def test_database_is_read_only(bound):
     import peewee
-    with pytest.raises(peewee.OperationalError):
+    with pytest.raises(peewee.DatabaseError, match="not authorized"):
         NbGraphDataset.update(num_archs=0).execute()
 
 

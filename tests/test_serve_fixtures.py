@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from nasbenchmark import serving
+from nasbenchmark.provenance import read_provenance
 
 
 def test_served_dbs_say_whether_they_are_synthetic(served_dir):
@@ -9,4 +10,4 @@ def test_served_dbs_say_whether_they_are_synthetic(served_dir):
     found = serving.available_databases(served_dir)
     assert found, "no benchmark DB could be built"
     for key, path in found.items():
-        assert serving.metadata.is_synthetic(path) is expected[key], key
+        assert read_provenance(path).synthetic is expected[key], key

@@ -9,7 +9,8 @@ import yaml
 
 import nb201_handmade
 from nasbenchmark import database, registry, serving
-from nasbenchmark.nasbench201.catalog import CATALOG as NB201
+from nasbenchmark.provenance import SYNTHETIC_LABEL
+from nasbenchmark.nasbench201.descriptor import BENCHMARK as NB201
 
 
 @pytest.fixture
@@ -25,24 +26,24 @@ def _set_synthetic(path, value: str) -> None:
 
 
 def test_synthetic_db_is_labelled_everywhere(db_dir):
-    meta = serving.build_metadata(registry.catalogs(), serving.available_databases(db_dir))
+    meta = serving.build_metadata(registry.benchmarks(), serving.available_databases(db_dir))
     entry = meta["databases"]["nasbench201"]
-    assert entry["title"].startswith(serving.SYNTHETIC_LABEL)
-    assert entry["description"].startswith(serving.SYNTHETIC_LABEL)
-    assert serving.SYNTHETIC_LABEL in meta["description"]
-    assert entry["queries"] and all(q["description"].startswith(serving.SYNTHETIC_LABEL)
+    assert entry["title"].startswith(SYNTHETIC_LABEL)
+    assert entry["description"].startswith(SYNTHETIC_LABEL)
+    assert SYNTHETIC_LABEL in meta["description"]
+    assert entry["queries"] and all(q["description"].startswith(SYNTHETIC_LABEL)
                                     for q in entry["queries"].values())
 
 
 def test_real_db_is_not_labelled(db_dir):
     _set_synthetic(db_dir / NB201.db_filename, "false")
-    meta = serving.build_metadata(registry.catalogs(), serving.available_databases(db_dir))
+    meta = serving.build_metadata(registry.benchmarks(), serving.available_databases(db_dir))
     assert "SYNTHETIC" not in yaml.safe_dump(meta)
     assert meta["databases"]["nasbench201"]["title"] == NB201.title
 
 
 def test_metadata_carries_the_catalog(db_dir):
-    entry = serving.build_metadata(registry.catalogs(), serving.available_databases(db_dir))["databases"]["nasbench201"]
+    entry = serving.build_metadata(registry.benchmarks(), serving.available_databases(db_dir))["databases"]["nasbench201"]
     for key in ("license", "license_url", "source", "source_url"):
         assert entry[key] == getattr(NB201, key)
     stats = entry["tables"]["nb201trialstats"]
@@ -52,14 +53,14 @@ def test_metadata_carries_the_catalog(db_dir):
     assert entry["tables"]["nb201trialconfig"]["facets"] == ["dataset", "num_epochs"]
     for query in NB201.queries:
         generated = entry["queries"][query.name]
-        assert generated["sql"] == query.sql and generated["params"] == list(query.params)
+        assert generated["sql"] == query.sql and generated["params"] == list(query.defaults)
         assert generated["title"] == query.title and query.description in generated["description"]
 
 
 def test_datasette_1_config_has_settings_table_options_and_the_same_queries(db_dir):
     db_paths = serving.available_databases(db_dir)
-    meta = serving.build_metadata(registry.catalogs(), db_paths)
-    config = serving.build_config(registry.catalogs(), db_paths)
+    meta = serving.build_metadata(registry.benchmarks(), db_paths)
+    config = serving.build_config(registry.benchmarks(), db_paths)
     assert config["settings"] == serving.SETTINGS
     assert config["databases"]["nasbench201"]["queries"] == meta["databases"]["nasbench201"]["queries"]
     tables = config["databases"]["nasbench201"]["tables"]
@@ -71,8 +72,8 @@ def test_write_config_writes_parseable_files(db_dir):
     files = serving.write_config(db_dir)
     assert files.metadata.parent == db_dir / serving.CACHE_DIRNAME
     db_paths = serving.available_databases(db_dir)
-    assert yaml.safe_load(files.metadata.read_text()) == serving.build_metadata(registry.catalogs(), db_paths)
-    assert yaml.safe_load(files.config.read_text()) == serving.build_config(registry.catalogs(), db_paths)
+    assert yaml.safe_load(files.metadata.read_text()) == serving.build_metadata(registry.benchmarks(), db_paths)
+    assert yaml.safe_load(files.config.read_text()) == serving.build_config(registry.benchmarks(), db_paths)
     assert "sql: |" in files.metadata.read_text()  # SQL as readable YAML blocks
 
 

@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from nasbenchmark.nasbench201.catalog import CATALOG
+from nasbenchmark.nasbench201.descriptor import BENCHMARK as CATALOG
 from nasbenchmark.nasbench201.graph_util import arch_str_to_dict
 from served_dbs import require_db
 from test_serve_queries import fetch, query_url, rows_of
@@ -25,7 +25,7 @@ def nb201(served_dir):
 def run(directory, name: str, fmt: str = ".json", **params: str):
     """Rows (list of dicts) of one canned query, or the error response when it fails."""
     query = CATALOG.query(name)
-    (response,) = fetch(directory, query_url(CATALOG, name, {**query.params, **params}, fmt, _shape="objects"))
+    (response,) = fetch(directory, query_url(CATALOG, name, {**query.defaults, **params}, fmt, _shape="objects"))
     return response
 
 
@@ -94,22 +94,32 @@ def test_arch_can_be_given_as_index_string_or_dict(nb201):
     assert [r["test_acc"] for r in results[0] if r["dataset"] == "cifar100"] == [pytest.approx(expected)]
 
 
-def test_learning_curve_has_every_epoch_for_the_mean_and_each_seed(nb201):
+def test_learning_curve_is_the_per_epoch_mean_over_seeds(nb201):
     directory, conn = nb201
-    seeds = [s for (s,) in conn.execute(
-        "select s.seed from nb201trialstats s join nb201trialconfig c on c.id = s.config_id "
-        "where c.arch_index = 0 and c.dataset = 'cifar100' and c.num_epochs = 12 order by s.seed")]
-    epochs = conn.execute("select count(distinct i.current_epoch) from nb201intermediatestats i "
-                          "join nb201trialstats s on s.id = i.trial_id join nb201trialconfig c on c.id = s.config_id "
-                          "where c.arch_index = 0 and c.dataset = 'cifar100' and c.num_epochs = 12").fetchone()[0]
+    per_epoch = {}
+    for epoch, acc in conn.execute(
+            "select i.current_epoch, i.test_acc from nb201intermediatestats i join nb201trialstats s on s.id = i.trial_id "
+            "join nb201trialconfig c on c.id = s.config_id "
+            "where c.arch_index = 0 and c.dataset = 'cifar100' and c.num_epochs = 12"):
+        per_epoch.setdefault(epoch, []).append(acc)
     rows = rows_of(run(directory, "learning_curve", arch="0", dataset="cifar100", epochs="12"))["rows"]
-    assert {r["run"] for r in rows} == {"mean"} | {f"seed {s}" for s in seeds}
-    assert len(rows) == epochs * (len(seeds) + 1)
-    for epoch in {r["current_epoch"] for r in rows}:
-        at_epoch = [r for r in rows if r["current_epoch"] == epoch]
-        (mean,) = [r for r in at_epoch if r["run"] == "mean"]
-        per_seed = [r["test_acc"] for r in at_epoch if r["run"] != "mean" and r["test_acc"] is not None]
-        assert mean["test_acc"] == (pytest.approx(statistics.fmean(per_seed)) if per_seed else None)
+    assert [r["current_epoch"] for r in rows] == sorted(per_epoch)  # one row per recorded epoch
+    for row in rows:
+        values = [v for v in per_epoch[row["current_epoch"]] if v is not None]
+        assert row["seeds"] == len(per_epoch[row["current_epoch"]])
+        assert row["test_acc"] == (pytest.approx(statistics.fmean(values)) if values else None)
+        assert (row["min_test_acc"], row["max_test_acc"]) == ((min(values), max(values)) if values else (None, None))
+
+
+def test_an_architecture_without_results_says_what_the_db_holds(nb201):
+    directory, conn = nb201
+    held = int(dict(conn.execute("select key, value from metadata"))["evaluated_archs"])
+    missing = 15000
+    assert not conn.execute("select 1 from nb201trialconfig where arch_index = ?", (missing,)).fetchone()
+    (response,) = fetch(directory, query_url(CATALOG, "learning_curve", {"arch": str(missing)}))
+    assert response.status_code == 400
+    assert response.json()["error"] == (f"architecture {missing} has no results in this DB: it holds {held} of the "
+                                         "15,625 architectures")
 
 
 @pytest.mark.parametrize("cost", ["parameters", "flops"])

@@ -48,10 +48,29 @@ def test_start_reports_a_port_in_use(served_dir):
             serving.start(served_dir, port=port, timeout=30).stop()
 
 
-def test_serve_command_prints_the_url_and_stops_on_ctrl_c(served_dir):
+def _processes_mentioning(text: str) -> list[int]:
+    """PIDs of live processes whose command line contains ``text`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if text.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL],
+                         ids=lambda s: signal.Signals(s).name)
+def test_serve_command_stops_datasette_on_every_signal(served_dir, signum):
+    """Ctrl-C, SIGTERM and SIGHUP stop the command and its Datasette child; after a SIGKILL of the command
+    the child dies with it (PR_SET_PDEATHSIG). Either way nothing keeps answering on the port."""
+    import time
+
     require_db(served_dir, "nb201")
-    command = [sys.executable, "-c", "from nasbenchmark.serving.cli import serve; serve()",
-               "--port", "0", "--dir", str(served_dir)]
+    command = [sys.executable, "-m", "nasbenchmark", "serve", "--port", "0", "--dir", str(served_dir)]
     # Own session: on failure the cleanup kills the command and its datasette child together.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                start_new_session=True)
@@ -61,9 +80,16 @@ def test_serve_command_prints_the_url_and_stops_on_ctrl_c(served_dir):
         assert line.startswith("Datasette serving ") and "nasbench201.db" in line, line
         url = line.split(" at ")[1].split()[0]
         status, body = get(url + "nasbench201/learning_curve.json?_shape=array&epochs=12&dataset=cifar100")
-        assert status == 200 and {r["run"] for r in json.loads(body)} >= {"mean"}
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert status == 200 and json.loads(body)[0]["current_epoch"] == 1
+        children = [pid for pid in _processes_mentioning(str(served_dir)) if pid != process.pid]
+        assert children, "no datasette child found"
+        process.send_signal(signum)
+        code = process.wait(timeout=20)
+        assert code == -signal.SIGKILL if signum == signal.SIGKILL else code == 0
+        deadline = time.monotonic() + 15
+        while any(os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+                  for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
         with pytest.raises(OSError):
             get(url + "-/versions.json")
     finally:

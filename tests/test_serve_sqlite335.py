@@ -61,7 +61,7 @@ def test_canned_queries_agree_on_sqlite_3_35(served_dir, key, tmp_path):
     if not shutil.which("node") or not (SQLJS_DIR / "dist" / "sql-wasm.wasm").is_file():
         pytest.skip(f"needs node and sql.js@1.5.0 at {SQLJS_DIR} (a devDependency in site_builder/package.json)")
     db = served_dir / cat.db_filename
-    cases = [(q, dict(q.params)) for q in cat.queries] + [(q, {name: "" for name in q.params}) for q in cat.queries]
+    cases = [(q, dict(q.defaults)) for q in cat.queries] + [(q, {name: "" for name in q.defaults}) for q in cat.queries]
     job = tmp_path / "job.json"
     job.write_text(json.dumps({"db": str(db), "queries": [{"sql": q.sql, "params": p} for q, p in cases]}))
     run = subprocess.run(["node", "-e", _RUNNER, str(SQLJS_DIR), str(job)], capture_output=True, text=True,

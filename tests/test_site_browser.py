@@ -117,13 +117,13 @@ def _approx_rows(actual: list[dict], expected: list[dict]):
     ("nbgraph", "top_architectures", {"dataset": "citeseer", "metric": "valid_perf", "k": "15"}),
 ])
 def test_canned_query_downloads_equal_the_query_on_the_source_db(page, full_site, key, name, params):
-    query = registry.catalog(key).query(name)
+    query = registry.benchmark(key).query(name)
     hash_params = "&".join(f"{k}={v}" for k, v in params.items())
     open_view(page, full_site["url"] + f"{key}/index.html#/{name}?{hash_params}&_v=1")
     assert not page.query_selector("#view .message-error")
-    conn = sqlite3.connect(full_site["dbs"] / registry.catalog(key).db_filename)
+    conn = sqlite3.connect(full_site["dbs"] / registry.benchmark(key).db_filename)
     conn.row_factory = sqlite3.Row
-    expected = [dict(row) for row in conn.execute(query.sql, {**query.params, **params})]
+    expected = [dict(row) for row in conn.execute(query.sql, {**query.defaults, **params})]
     _approx_rows(json.loads(download(page, "#view .download-json")), expected)
     rows = list(csv.DictReader(io.StringIO(download(page, "#view .download-csv"))))
     assert [list(r) for r in rows][0] == list(expected[0])
@@ -138,7 +138,7 @@ def test_canned_query_downloads_equal_the_query_on_the_source_db(page, full_site
 
 def test_canned_query_form_offers_the_catalogs_choices(page, full_site):
     """Parameters with a few accepted values are a select of exactly those; submitting runs the query."""
-    query = registry.catalog("nbgraph").query("top_architectures")
+    query = registry.benchmark("nbgraph").query("top_architectures")
     open_view(page, full_site["url"] + "nbgraph/index.html#/top_architectures?_v=1")
     options = page.eval_on_selector_all("#view form.filters select[name=dataset] option", "os => os.map(o => o.value)")
     assert options == list(query.choices["dataset"]) and "proteins" in options
@@ -148,7 +148,7 @@ def test_canned_query_form_offers_the_catalogs_choices(page, full_site):
     page.wait_for_function("() => location.hash.includes('dataset=proteins') && location.hash.includes('k=3')")
     wait_rendered(page)
     conn = sqlite3.connect(full_site["dbs"] / "nasbenchgraph.db")
-    expected = conn.execute(query.sql, {**query.params, "dataset": "proteins", "k": "3"}).fetchall()
+    expected = conn.execute(query.sql, {**query.defaults, "dataset": "proteins", "k": "3"}).fetchall()
     assert [row[0].split()[0] for row in table_rows(page)] == [str(row[0]) for row in expected]
 
 

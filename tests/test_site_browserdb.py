@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
 from nasbenchmark import registry
 from nasbenchmark.nasbench201 import bind, query_nb201_computed_stats
-from site_builder.adapters import adapter_for
 from site_builder.browserdb import PAGE_SIZE, SERVER_CHUNK_SIZE, join_chunks, write_browser_db
+from site_builder.views import browse_specs
 from synthetic_nb201 import build_nb201_db
 
 NUM_ARCHS = 400
@@ -21,16 +22,23 @@ def nb201_source(tmp_path_factory):
     return build_nb201_db(tmp_path_factory.mktemp("src") / "nasbench201.db", num_archs=NUM_ARCHS)
 
 
+def views(bench, source):
+    """What the site runs for ``bench`` on ``source``: its browse specs (generic ones when it declares
+    none), scatter and architecture page."""
+    with sqlite3.connect(source) as conn:
+        browse = browse_specs(bench, conn)
+    return SimpleNamespace(browse=browse, scatter=bench.site.scatter, arch=bench.site.arch)
+
+
 @pytest.fixture(scope="module")
 def nb201_adapter(nb201_source):
-    with sqlite3.connect(nb201_source) as conn:
-        return adapter_for(registry.catalog("nb201"), conn)
+    return views(registry.benchmark("nb201"), nb201_source)
 
 
 @pytest.fixture(scope="module")
-def nb201_written(nb201_source, nb201_adapter, tmp_path_factory):
+def nb201_written(nb201_source, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    db = write_browser_db(nb201_source, out, "nb201", nb201_adapter.derived_sql)
+    db = write_browser_db(nb201_source, out, "nb201", registry.benchmark("nb201").site_statements())
     joined = join_chunks(out, db, out.parent / f"{out.name}-joined.sqlite3")
     return out, db, joined
 
@@ -41,11 +49,10 @@ def nbgraph_written(tmp_path_factory):
 
     source = tmp_path_factory.mktemp("graph") / "nasbenchgraph.db"
     convert(None, source, progress=False)
-    with sqlite3.connect(source) as conn:
-        adapter = adapter_for(registry.catalog("nbgraph"), conn)
+    bench = registry.benchmark("nbgraph")
     out = source.parent / "out"
-    db = write_browser_db(source, out, "nbgraph", adapter.derived_sql)
-    return adapter, join_chunks(out, db, source.parent / "joined.sqlite3")
+    db = write_browser_db(source, out, "nbgraph", bench.site_statements())
+    return views(bench, source), join_chunks(out, db, source.parent / "joined.sqlite3")
 
 
 def test_chunks_are_at_most_10_mib_and_reassemble_the_db(nb201_written):
@@ -88,10 +95,10 @@ def test_summary_is_the_seed_mean_of_the_python_api(nb201_source, nb201_written)
 
 
 def test_unchanged_inputs_reuse_the_written_db_and_new_inputs_replace_it(nb201_source, tmp_path):
-    first = write_browser_db(nb201_source, tmp_path, "nb201", "create table extra (x)")
-    again = write_browser_db(nb201_source, tmp_path, "nb201", "create table extra (x)")
+    first = write_browser_db(nb201_source, tmp_path, "nb201", ["create table extra (x)"])
+    again = write_browser_db(nb201_source, tmp_path, "nb201", ["create table extra (x)"])
     assert again.reused and again.db_name == first.db_name
-    changed = write_browser_db(nb201_source, tmp_path, "nb201", "create table extra (y)")
+    changed = write_browser_db(nb201_source, tmp_path, "nb201", ["create table extra (y)"])
     assert not changed.reused and changed.db_name != first.db_name
     names = {p.name for p in tmp_path.iterdir()}
     assert names == {changed.config_name, *changed.chunk_names}
@@ -173,22 +180,24 @@ def _bytes_read(path, sql, params) -> int:
 @pytest.mark.parametrize("key", ["nb201", "nbgraph"])
 def test_every_canned_query_runs_on_the_browser_db_without_scanning_it(key, nb201_written, nbgraph_written):
     joined = nb201_written[2] if key == "nb201" else nbgraph_written[1]
-    catalog = registry.catalog(key)
+    catalog = registry.benchmark(key)
     size = joined.stat().st_size
     conn = sqlite3.connect(joined)
     for query in catalog.queries:
-        conn.execute(query.sql, query.params).fetchall()  # runs unchanged (the sample lacks some defaults' rows)
-        read = _bytes_read(joined, query.sql, query.params)
+        conn.execute(query.sql, query.defaults).fetchall()  # runs unchanged (the sample lacks some defaults' rows)
+        read = _bytes_read(joined, query.sql, query.defaults)
         assert read < size / 4, f"{key} canned query {query.name} reads {read:,} of {size:,} bytes"
 
 
-def test_a_benchmark_without_an_adapter_gets_a_generic_browser(nbgraph_written):
+def test_a_benchmark_without_views_gets_a_generic_browser(nbgraph_written):
     import dataclasses
 
+    from nasbenchmark.descriptor import SiteViews
+
     _, joined = nbgraph_written
-    catalog = dataclasses.replace(registry.catalog("nbgraph"), key="no_adapter")
+    bench = dataclasses.replace(registry.benchmark("nbgraph"), key="no_views", site=SiteViews())
+    adapter = views(bench, joined)
     with sqlite3.connect(joined) as conn:
-        adapter = adapter_for(catalog, conn)
         specs = {spec.table: spec for spec in adapter.browse}
         assert adapter.scatter is None and adapter.arch is None
         assert set(specs["nbgrapharch"].sorts) == {"key", "arch_str"}  # integer key and the unique index
@@ -202,13 +211,12 @@ def test_a_benchmark_without_an_adapter_gets_a_generic_browser(nbgraph_written):
 
 def test_the_converter_output_gets_the_same_site_tables(tmp_path):
     """The real NB201 converter's DB (its synthetic sample) takes the adapter's derived SQL as well."""
-    from generators.nasbench201.sample import build_sample_db
+    from generators.fixtures.nb201 import build_sample_db
 
     source = tmp_path / "nasbench201.db"
     build_sample_db(source, num_archs=30)
-    with sqlite3.connect(source) as conn:
-        adapter = adapter_for(registry.catalog("nb201"), conn)
-    db = write_browser_db(source, tmp_path / "out", "nb201", adapter.derived_sql)
+    adapter = views(registry.benchmark("nb201"), source)
+    db = write_browser_db(source, tmp_path / "out", "nb201", registry.benchmark("nb201").site_statements())
     assert db.row_counts["summary"] == 30 * 8
     joined = join_chunks(tmp_path / "out", db, tmp_path / "joined.sqlite3")
     bind(source)

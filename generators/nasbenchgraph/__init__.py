@@ -3,6 +3,6 @@
 >>> from generators.nasbenchgraph import convert
 >>> convert(None, "nasbenchgraph.db")  # None: the installed nas-bench-graph package
 """
-from .convert import convert
+from .convert import convert, convert_installed
 
-__all__ = ["convert"]
+__all__ = ["convert", "convert_installed"]

@@ -6,11 +6,12 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-from generators.common import InputError, atomic_database, write_metadata
+from generators.common import InputError, add_search_index, atomic_database, write_metadata
 from nasbenchmark import database
 from nasbenchmark.nasbenchgraph.constants import DATASET_METRIC, DATASET_OPS, DB_FILENAME, OP_INDEX
+from nasbenchmark.nasbenchgraph.descriptor import ARCH_TABLE, BENCHMARK, DATASET_TABLE, RESULT_TABLE
 from nasbenchmark.nasbenchgraph.graph_util import decode_key, format_arch_str, link_index
-from nasbenchmark.nasbenchgraph.schema import SCHEMA_SQL
+from nasbenchmark.schema_sql import schema_statements
 
 from .inputs import installed_light_dir, installed_version, resolve_inputs
 from .reader import read_bench
@@ -33,27 +34,29 @@ def convert(inputs: str | Path | Iterable[str | Path] | None = None, output_path
     results = {dataset: read_bench(path, dataset)
                for dataset, path in tqdm(files.items(), desc="nbgraph: reading", unit="file", disable=not progress)}
     keys = sorted({row[1] for rows in results.values() for row in rows})
-    statements = [statement.strip() for statement in SCHEMA_SQL.split(";") if statement.strip()]
-    with atomic_database(output) as conn:
-        # Tables first, indexes after the rows: building an index once is faster than updating it per row.
-        for statement in statements:
-            if "CREATE TABLE" in statement:
-                conn.execute(statement)
-        conn.executemany("insert into nbgrapharch values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (_arch_row(key) for key in keys))
-        conn.executemany("insert into nbgraphdataset values (?, ?, ?, ?, ?)",
+    schema = schema_statements(BENCHMARK)
+    with atomic_database(output, inputs=files.values()) as conn:
+        for statement in schema.tables:
+            conn.execute(statement)
+        conn.executemany(ARCH_TABLE.insert_sql(), (_arch_row(key) for key in keys))
+        conn.executemany(DATASET_TABLE.insert_sql(),
                          ((dataset, len(rows), len(DATASET_OPS[dataset]), json.dumps(DATASET_OPS[dataset]),
                            DATASET_METRIC[dataset]) for dataset, rows in results.items()))
         for rows in results.values():
-            conn.executemany("insert into nbgraphresult values (?, ?, ?, ?, ?, ?)", rows)
-        for statement in statements:
-            if "CREATE TABLE" not in statement:
-                conn.execute(statement)
-        write_metadata(conn, benchmark="nbgraph", sources=list(files.values()), synthetic=False,
+            conn.executemany(RESULT_TABLE.insert_sql(), rows)
+        for statement in schema.indexes:
+            conn.execute(statement)
+        add_search_index(conn, BENCHMARK.key)
+        write_metadata(conn, benchmark=BENCHMARK.key, sources=list(files.values()), synthetic=False,
                        datasets=",".join(results), **_package_metadata(files))
     return {"datasets": {dataset: len(rows) for dataset, rows in results.items()},
             "architectures": len(keys), "results": sum(len(rows) for rows in results.values()),
             "seconds": round(time.perf_counter() - started, 2)}
+
+
+def convert_installed(output_path: str | Path) -> dict:
+    """The embedded default: every light file of the installed ``nas-bench-graph`` wheel."""
+    return convert(None, output_path, progress=True)
 
 
 def _arch_row(key: int) -> tuple:

@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 
 from generators.common import InputError
 from generators.common.unpickle import restricted_load
 from nasbenchmark.nasbenchgraph.constants import DATASET_OPS
+from nasbenchmark.nasbenchgraph.descriptor import RESULT_TABLE
 from nasbenchmark.nasbenchgraph.graph_util import Arch, arch_key, decode_key
-from nasbenchmark.nasbenchgraph.schema import RESULT_COLUMNS
 
 #: The only globals the release's pickles use: numpy float64 scalars.
 ALLOWED_GLOBALS = [("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"), ("numpy", "dtype")]
-_FIELDS = sorted(RESULT_COLUMNS.values())
-#: Fields that are fractions of 1 in the release (a percent file would be a different format).
-_FRACTIONS = {"valid_perf", "perf"}
+#: Our column -> the release's field name, in nbgraphresult's column order.
+RELEASE_FIELDS = {"valid_perf": "valid_perf", "test_perf": "perf", "latency": "latency", "parameters": "para"}
+_FIELDS = sorted(RELEASE_FIELDS.values())
 
 Row = tuple  # (dataset, key, valid_perf, test_perf, latency, parameters)
 
@@ -46,7 +45,7 @@ def read_bench(path: Path, dataset: str) -> list[Row]:
         if not isinstance(record, dict) or sorted(record) != _FIELDS:
             found = sorted(record) if isinstance(record, dict) else type(record).__name__
             raise InputError(f"{where}: expected a dict with exactly the fields {_FIELDS}, got {found}")
-        rows.append((dataset, key, *(_value(record, field, where) for field in RESULT_COLUMNS.values())))
+        rows.append((dataset, key, *(_value(record, column, field, where) for column, field in RELEASE_FIELDS.items())))
     rows.sort(key=lambda row: row[1])
     return rows
 
@@ -61,11 +60,10 @@ def _canonical_arch(key: int) -> Arch:
     return arch
 
 
-def _value(record: dict, field: str, where: str) -> float:
+def _value(record: dict, column: str, field: str, where: str) -> float:
+    """The release's ``field`` checked against our ``column``'s declared range (descriptor)."""
     value = record[field]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{where}: {field} must be a finite number, got {value!r}")
-    if value < 0 or (field in _FRACTIONS and value > 1):
-        bounds = "0..1 (a fraction)" if field in _FRACTIONS else ">= 0"
-        raise InputError(f"{where}: {field} = {value} is outside {bounds}; not an original release file")
+    problem = RESULT_TABLE.column(column).check(value)
+    if problem:
+        raise InputError(f"{where}: {field}: {problem}; not an original release file")
     return float(value)

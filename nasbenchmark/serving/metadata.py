@@ -1,18 +1,18 @@
-"""Datasette metadata and configuration generated from the benchmark catalogs.
+"""Datasette metadata and configuration generated from the benchmark descriptors.
 
 Datasette 0.65 reads everything (descriptions, table options, canned queries) from ``metadata.yml``;
 1.0 reads table options and queries only from ``datasette.yaml`` and ignores ``queries`` in the
-metadata. Both are built here from the same catalog data, so moving to 1.0 needs no new source.
+metadata. Both are built here from the same descriptors, so moving to 1.0 needs no new source.
+A DB whose data is a synthetic sample or a partial source says so in its title, description and on
+the index page (``data_label``, read by our ``templates/index.html``).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .. import database
-from ..catalog import BenchmarkCatalog, CannedQuery, Column, Table
-
-SYNTHETIC_LABEL = "SYNTHETIC SAMPLE — not real results"
+from ..descriptor import Benchmark, CannedQuery, Table
+from ..provenance import SYNTHETIC_LABEL, Provenance, read_provenance
 
 #: Server settings (Datasette names). Every canned query runs in well under 100 ms on full-size DBs;
 #: the limit is for hand-written SQL, the row cap keeps result pages light in the browser.
@@ -27,25 +27,22 @@ SETTINGS = {
 }
 
 
-def database_name(catalog: BenchmarkCatalog) -> str:
-    """The name Datasette gives the catalog's DB (the file name without suffix): ``/nasbench201/...``."""
-    return Path(catalog.db_filename).stem
+def database_name(bench: Benchmark) -> str:
+    """The name Datasette gives the benchmark's DB (the file name without suffix): ``/nasbench201/...``."""
+    return Path(bench.db_filename).stem
 
 
-def is_synthetic(db_path: Path | str) -> bool:
-    return database.read_metadata(db_path).get("synthetic") == "true"
-
-
-def _labelled(text: str, synthetic: bool) -> str:
-    return f"{SYNTHETIC_LABEL}: {text}" if synthetic else text
-
-
-def _column_text(column: Column) -> str:
-    return f"{column.description}, in {column.unit}" if column.unit else column.description
+def _labelled(text: str, provenance: Provenance) -> str:
+    if provenance.synthetic:
+        return f"{SYNTHETIC_LABEL}: {text}"
+    if provenance.partial:
+        return f"Real data, partial ({provenance.partial}): {text}"
+    return text
 
 
 def _table_options(table: Table) -> dict:
-    """Display options (0.65 metadata keys; 1.0 moved the same keys to datasette.yaml)."""
+    """Display options (0.65 metadata keys; 1.0 moved the same keys to datasette.yaml). Full-text search
+    needs none: Datasette finds a table's ``<table>_fts`` index itself and shows its search box."""
     options: dict = {}
     if table.facets:
         options["facets"] = list(table.facets)
@@ -56,60 +53,58 @@ def _table_options(table: Table) -> dict:
     return options
 
 
-def _query_entry(query: CannedQuery, synthetic: bool) -> dict:
-    defaults = ", ".join(f"{name}={value}" for name, value in query.params.items())
+def _query_entry(query: CannedQuery, provenance: Provenance) -> dict:
+    defaults = ", ".join(f"{name}={value}" for name, value in query.defaults.items())
     description = query.description + (f" Blank fields use the defaults: {defaults}." if defaults else "")
     return {
         "title": query.title,
-        "description": _labelled(description, synthetic),
+        "description": _labelled(description, provenance),
         "sql": query.sql,
-        "params": list(query.params),
+        "params": [p.name for p in query.params],
         # The SQL starts with parameter checks; the form and results matter more. "Show SQL" reveals it.
         "hide_sql": True,
     }
 
 
-def _queries(catalog: BenchmarkCatalog, synthetic: bool) -> dict:
-    return {query.name: _query_entry(query, synthetic) for query in catalog.queries}
+def _present(benchmarks: Iterable[Benchmark], db_paths: Mapping[str, Path | str]):
+    """(benchmark, provenance) for each benchmark with a DB in ``db_paths`` (keyed by benchmark key)."""
+    return [(bench, read_provenance(db_paths[bench.key])) for bench in benchmarks if bench.key in db_paths]
 
 
-def _present(catalogs: Iterable[BenchmarkCatalog], db_paths: Mapping[str, Path | str]):
-    """(catalog, synthetic) for each catalog with a DB in ``db_paths`` (keyed by catalog key)."""
-    return [(catalog, is_synthetic(db_paths[catalog.key])) for catalog in catalogs if catalog.key in db_paths]
-
-
-def build_metadata(catalogs: Iterable[BenchmarkCatalog], db_paths: Mapping[str, Path | str]) -> dict:
-    """Datasette 0.65 metadata for the catalogs whose DB is in ``db_paths`` ({catalog key: DB path})."""
-    present = _present(catalogs, db_paths)
-    synthetic_names = [database_name(catalog) for catalog, synthetic in present if synthetic]
-    description = ("NAS benchmark results converted from the original releases to SQLite. "
-                   "Every database is read-only; canned queries are listed on each database page.")
-    if synthetic_names:
-        description += f" {SYNTHETIC_LABEL}: {', '.join(synthetic_names)}."
+def build_metadata(benchmarks: Iterable[Benchmark], db_paths: Mapping[str, Path | str]) -> dict:
+    """Datasette 0.65 metadata for the benchmarks whose DB is in ``db_paths`` ({benchmark key: DB path})."""
+    present = _present(benchmarks, db_paths)
+    description = ("NAS benchmark results converted from the original releases to SQLite. Every database is "
+                   "read-only; canned queries are listed on each database page.")
+    synthetic = [database_name(bench) for bench, provenance in present if provenance.synthetic]
+    if synthetic:
+        description += f" {SYNTHETIC_LABEL}: {', '.join(synthetic)}."
     databases = {}
-    for catalog, synthetic in present:
-        databases[database_name(catalog)] = {
-            "title": _labelled(catalog.title, synthetic),
-            "description": _labelled(catalog.description, synthetic),
-            "license": catalog.license,
-            "license_url": catalog.license_url,
-            "source": catalog.source,
-            "source_url": catalog.source_url,
+    for bench, provenance in present:
+        databases[database_name(bench)] = {
+            "title": _labelled(bench.title, provenance),
+            "description": _labelled(bench.description, provenance),
+            "data_label": provenance.label,
+            "license": bench.license,
+            "license_url": bench.license_url,
+            "source": bench.source,
+            "source_url": bench.source_url,
             "tables": {
                 table.name: {"description": table.description,
-                             "columns": {column.name: _column_text(column) for column in table.columns},
+                             "columns": {column.name: column.doc for column in table.columns},
                              **_table_options(table)}
-                for table in catalog.tables
+                for table in bench.tables
             },
-            "queries": _queries(catalog, synthetic),
+            "queries": {query.name: _query_entry(query, provenance) for query in bench.queries},
         }
     return {"title": "NAS benchmarks", "description": description, "databases": databases}
 
 
-def build_config(catalogs: Iterable[BenchmarkCatalog], db_paths: Mapping[str, Path | str]) -> dict:
+def build_config(benchmarks: Iterable[Benchmark], db_paths: Mapping[str, Path | str]) -> dict:
     """Datasette 1.0 ``datasette.yaml``: settings, table options and queries (used with the metadata file)."""
     databases = {}
-    for catalog, synthetic in _present(catalogs, db_paths):
-        tables = {table.name: _table_options(table) for table in catalog.tables if _table_options(table)}
-        databases[database_name(catalog)] = {"tables": tables, "queries": _queries(catalog, synthetic)}
+    for bench, provenance in _present(benchmarks, db_paths):
+        tables = {table.name: _table_options(table) for table in bench.tables if _table_options(table)}
+        databases[database_name(bench)] = {"tables": tables, "queries": {
+            query.name: _query_entry(query, provenance) for query in bench.queries}}
     return {"settings": dict(SETTINGS), "databases": databases}

@@ -9,13 +9,7 @@ import re
 import sqlite3
 from typing import Iterable
 
-from ..catalog import BenchmarkCatalog
-
-#: Tables a canned query may scan, with the reason; every other catalog table counts as large.
-SCANNABLE_TABLES = {
-    "metadata": "a dozen key/value rows",
-    "nbgraphdataset": "one row per dataset (9)",
-}
+from ..descriptor import Benchmark
 # Words that can follow a table name but are not an alias.
 _KEYWORDS = {"on", "where", "join", "cross", "left", "inner", "natural", "group", "order", "using", "limit",
              "union", "as", "and", "or", "having", "window", "select", "from", "full", "outer", "set", "indexed",
@@ -43,5 +37,6 @@ def full_reads(conn: sqlite3.Connection, sql: str, params: dict, tables: Iterabl
     return found
 
 
-def large_tables(catalog: BenchmarkCatalog) -> set[str]:
-    return {table.name for table in catalog.tables} - set(SCANNABLE_TABLES)
+def large_tables(bench: Benchmark) -> set[str]:
+    """Tables a query must reach by index: all but those the descriptor marks ``small``."""
+    return {table.name for table in (*bench.tables, *bench.site.tables) if not table.small}

@@ -26,8 +26,9 @@ function database() {
 }
 
 async function loadBench() {
-  if (!page.site.js_module) return genericBench;
-  return import(`./bench/${page.site.js_module}.js`);
+  const bench = page.site.js_module ? await import(`./bench/${page.site.js_module}.js`) : genericBench;
+  bench.configure(page.site.space);
+  return bench;
 }
 
 /** Everything a view needs; `alive()` turns false once the user navigated elsewhere. */
@@ -54,11 +55,17 @@ function context(bench, token, route) {
   return ctx;
 }
 
+/** The text a canned query stops with (nasbenchmark.descriptor.stop_sql), without SQLite's wrapper. */
+export function stopMessage(text) {
+  const match = /JSON path error near '([\s\S]*)'$/.exec(text);
+  return match ? match[1] : text;
+}
+
 function queryErrorMessage(error, label, retryWithLargerBudget) {
   const box = error instanceof QueryError && error.budgetExceeded
     ? message("error", h("strong", {}, `${label}: `), error.message, " ",
       h("button", { type: "button", onclick: retryWithLargerBudget }, "Run with a 256 MiB budget"))
-    : message("error", h("strong", {}, `${label} failed: `), String(error.message || error));
+    : message("error", h("strong", {}, `${label} failed: `), stopMessage(String(error.message || error).replace(/^SQLite: /, "")));
   if (error instanceof QueryError) box.dataset.bytes = String(error.bytes ?? 0);
   return box;
 }

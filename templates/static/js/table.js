@@ -26,6 +26,23 @@ export function downloadButtons(columns, rows, basename) {
 }
 
 /**
+ * The result as a benchmark presents it: columns in its `presentation` ({cell: {name: "arch_str",
+ * text: (value) => string}}) are replaced by their readable form, so a table and its downloads hold
+ * the same values.
+ */
+export function present(columns, rows, presentation = {}) {
+  const replaced = columns.map((column) => presentation[column]);
+  if (!replaced.some(Boolean)) return { columns, rows };
+  return {
+    columns: columns.map((column, i) => replaced[i]?.name ?? column),
+    rows: rows.map((row) => row.map((value, i) => (replaced[i] && value !== null ? replaced[i].text(value) : value))),
+  };
+}
+
+/** Rows shown per page of a result table; longer results get a pager (no new query). */
+export const TABLE_PAGE_ROWS = 100;
+
+/**
  * options: docs {col: {description, unit}}, caption, sortHref(col) -> href or null,
  * sortState {column, desc}, rowHref(row) -> href or null (first cell becomes a link),
  * render {col: (value, row) -> Node|string}
@@ -44,7 +61,7 @@ export function resultTable(columns, rows, options = {}) {
       "aria-sort": active ? (sortState.desc ? "descending" : "ascending") : null,
     }, href ? h("a", { href, title: `Sort by ${column}` }, label, sortMark) : [label, sortMark]);
   }));
-  const body = h("tbody", {}, rows.map((row) => h("tr", {}, row.map((value, i) => {
+  const rowNode = (row) => h("tr", {}, row.map((value, i) => {
     const renderer = render[columns[i]];
     let content = renderer ? renderer(value, row) : formatValue(value);
     if (i === 0 && rowHref) {
@@ -52,9 +69,31 @@ export function resultTable(columns, rows, options = {}) {
       if (href) content = h("a", { href }, content);
     }
     return h("td", { class: typeof value === "number" && !renderer ? "num" : null }, content);
-  }))));
-  return h("div", { class: "table-wrap", tabindex: "0" },
+  }));
+  const body = h("tbody", {});
+  const wrap = h("div", { class: "table-wrap", tabindex: "0" },
     h("table", { class: "results" }, caption ? h("caption", {}, caption) : null, h("thead", {}, head), body));
+  if (rows.length <= TABLE_PAGE_ROWS) {
+    body.append(...rows.map(rowNode));
+    return wrap;
+  }
+  const pages = Math.ceil(rows.length / TABLE_PAGE_ROWS);
+  const status = h("span", { "aria-live": "polite" });
+  const previous = h("button", { type: "button", class: "table-prev" }, "← Previous");
+  const next = h("button", { type: "button", class: "table-next" }, "Next →");
+  let page = 0;
+  const show = (number) => {
+    page = Math.min(Math.max(number, 0), pages - 1);
+    body.replaceChildren(...rows.slice(page * TABLE_PAGE_ROWS, (page + 1) * TABLE_PAGE_ROWS).map(rowNode));
+    status.textContent = ` Rows ${page * TABLE_PAGE_ROWS + 1}–${Math.min((page + 1) * TABLE_PAGE_ROWS, rows.length)} ` +
+      `of ${rows.length} `;
+    previous.disabled = page === 0;
+    next.disabled = page === pages - 1;
+  };
+  previous.addEventListener("click", () => show(page - 1));
+  next.addEventListener("click", () => show(page + 1));
+  show(0);
+  return h("div", { class: "paged-table" }, wrap, h("nav", { class: "pager", "aria-label": "Table pages" }, previous, status, next));
 }
 
 function unitShort(unit) {

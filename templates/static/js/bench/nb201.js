@@ -1,10 +1,18 @@
 // NAS-Bench-201 cells: decoding the summary table's `cell` code, the arch string, the cell drawing.
+// The ops and edges come from the benchmark's descriptor (page data), through configure().
 import { h, s } from "../dom.js";
 
-export const OPS = ["none", "skip_connect", "conv_1x1", "conv_3x3", "avg_pool_3x3"];
-const ORIGINAL = { none: "none", skip_connect: "skip_connect", conv_1x1: "nor_conv_1x1",
-  conv_3x3: "nor_conv_3x3", avg_pool_3x3: "avg_pool_3x3" };
-export const EDGES = ["0_1", "0_2", "1_2", "0_3", "1_3", "2_3"];
+let OPS = [];
+let ORIGINAL = {};
+let EDGES = [];
+
+/** The search space's constants from the page data: {ops, original_ops, edges}. */
+export function configure(space) {
+  OPS = space.ops;
+  ORIGINAL = space.original_ops;
+  EDGES = space.edges;
+}
+
 const COLORS = { none: "#9aa0a6", skip_connect: "#2a7d4f", conv_1x1: "#b5651d", conv_3x3: "#b3261e", avg_pool_3x3: "#3b6fb6" };
 
 /** {edge: op} from the `cell` code: base-5 digits, edge 0_1 least significant. */
@@ -18,17 +26,24 @@ export function archString(ops) {
   return `|${o("0_1")}~0|+|${o("0_2")}~0|${o("1_2")}~1|+|${o("0_3")}~0|${o("1_3")}~1|${o("2_3")}~2|`;
 }
 
+/** The summary table's `cell` code is shown (and downloaded) as the arch string. */
+export const presentation = {
+  cell: { name: "arch_str", text: (value) => archString(decodeCell(value)) },
+};
+
 export const renderers = {
-  cell: (value) => (value === null ? "" : h("code", { class: "arch", title: `cell code ${value}` }, archString(decodeCell(value)))),
+  arch_str: (value) => (value === null ? "" : h("code", { class: "arch" }, value)),
 };
 
 export const archCaption = "The cell: each node sums the operations on its incoming edges; dashed edges are “none”.";
 
-export const scatterColors = [
-  { name: "conv3x3", label: "edges with conv_3x3", value: (d) => String(Object.values(decodeCell(d.cell)).filter((op) => op === "conv_3x3").length) },
-  { name: "none", label: "edges with none", value: (d) => String(Object.values(decodeCell(d.cell)).filter((op) => op === "none").length) },
-  ...EDGES.map((edge) => ({ name: `op_${edge}`, label: `op on edge ${edge.replace("_", "→")}`, value: (d) => decodeCell(d.cell)[edge] })),
-];
+export function scatterColors() {
+  return [
+    { name: "conv3x3", label: "edges with conv_3x3", value: (d) => String(Object.values(decodeCell(d.cell)).filter((op) => op === "conv_3x3").length) },
+    { name: "none", label: "edges with none", value: (d) => String(Object.values(decodeCell(d.cell)).filter((op) => op === "none").length) },
+    ...EDGES.map((edge) => ({ name: `op_${edge}`, label: `op on edge ${edge.replace("_", "→")}`, value: (d) => decodeCell(d.cell)[edge] })),
+  ];
+}
 
 /** Hover/heading text of an architecture row (nb201arch) or a summary row (cell code). */
 export function archLabel(row) {

@@ -1,15 +1,22 @@
 // NAS-Bench-Graph: the release key spells the architecture (link index, then one op digit per node).
+// The ops and links come from the benchmark's descriptor (page data), through configure().
 import { h, s } from "../dom.js";
 
-export const OPS = ["gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip"];
-export const LINKS = [[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 1], [0, 0, 1, 2], [0, 0, 1, 3],
-  [0, 1, 1, 1], [0, 1, 1, 2], [0, 1, 2, 2], [0, 1, 2, 3]];
+let OPS = [];
+let LINKS = [];
+
+/** The search space's constants from the page data: {ops, links, key_digits}. */
+export function configure(space) {
+  OPS = space.ops;
+  LINKS = space.links;
+}
+
 const COLORS = { gat: "#3b6fb6", gcn: "#b3261e", gin: "#7b3fa0", cheb: "#b5651d", sage: "#2a7d4f",
   arma: "#00838f", graph: "#8d6e00", fc: "#5b6270", skip: "#9aa0a6" };
 
 /** {link, ops} of a key, or null when it is not a key of the space. */
 export function decodeKey(key) {
-  if (typeof key !== "number" || !Number.isInteger(key) || key < 0 || key > 88888) return null;
+  if (typeof key !== "number" || !Number.isInteger(key) || key < 0 || key >= 10 ** 5) return null;
   const digits = String(key).padStart(5, "0").split("").map(Number);
   if (digits[0] >= LINKS.length || digits.slice(1).some((d) => d >= OPS.length)) return null;
   return { link: LINKS[digits[0]], ops: digits.slice(1).map((d) => OPS[d]) };
@@ -20,20 +27,26 @@ export function archString(arch) {
   return `[${arch.link.join(",")}] ${arch.ops.join("-")}`;
 }
 
+/** Results carry the key only; the arch string is its tooltip (downloads hold the key, as shown). */
+export const presentation = {};
+
 export const renderers = {
   key: (value) => {
     const arch = decodeKey(value);
-    return arch ? h("span", {}, String(value), " ", h("code", { class: "arch muted" }, archString(arch))) : String(value ?? "");
+    return h("span", { title: arch ? archString(arch) : null }, String(value ?? ""));
   },
+  arch_str: (value) => (value === null ? "" : h("code", { class: "arch" }, value)),
 };
 
 export const archCaption = "The macro DAG: each node applies its operation to its input; dashed arrows feed the output.";
 
-export const scatterColors = [
-  { name: "link", label: "link index", value: (d) => String(Math.floor(d.key / 10000)) },
-  ...[1, 2, 3, 4].map((node) => ({ name: `op_${node}`, label: `op of node ${node}`,
-    value: (d) => OPS[Math.floor(d.key / 10 ** (4 - node)) % 10] })),
-];
+export function scatterColors() {
+  return [
+    { name: "link", label: "link index", value: (d) => String(decodeKey(d.key)?.link ?? "") },
+    ...[1, 2, 3, 4].map((node) => ({ name: `op_${node}`, label: `op of node ${node}`,
+      value: (d) => decodeKey(d.key)?.ops[node - 1] ?? "" })),
+  ];
+}
 
 export function archLabel(row) {
   if (row.arch_str !== undefined) return row.arch_str;

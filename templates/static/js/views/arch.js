@@ -40,11 +40,24 @@ export async function renderArch(view, ctx) {
   if (!ctx.alive()) return;
   if (resultsOutcome) {
     const { result, db } = resultsOutcome;
+    if (!result.rows.length) {
+      results.append(message("info", `This database has no results for architecture ${id}: ` + heldText(ctx.page)));
+      results.append(queryStats(result, db, "arch-lookup"));
+      return;
+    }
     results.append(resultTable(result.columns, result.rows, { docs: ctx.docs, render: ctx.bench.renderers || {} }));
     results.append(downloadButtons(result.columns, result.rows, `${ctx.page.key}-arch-${id}-results`));
     results.append(queryStats(result, db, "arch-lookup"));
   }
   if (arch.curves_sql) await renderArchCurves(view, ctx, arch, id, params);
+}
+
+/** "it holds 300 of the 15,625 architectures (SYNTHETIC SAMPLE)." from the page data. */
+export function heldText(page) {
+  const held = page.db.evaluated_archs;
+  const size = page.site.space_size;
+  return held === null || held === undefined ? `(${page.db.data_label}).`
+    : `it holds ${held.toLocaleString("en")} of the ${size.toLocaleString("en")} architectures (${page.db.data_label}).`;
 }
 
 async function renderArchCurves(view, ctx, arch, id, params) {
@@ -69,7 +82,10 @@ async function renderArchCurves(view, ctx, arch, id, params) {
   const metric = requested || defaultMetric(data, arch.curve_metrics, (d) => (arch.curve_series ? d[arch.curve_series] : ""));
   const seriesLabel = arch.curve_series ? (d) => `${arch.curve_series} ${d[arch.curve_series]}` : () => "run";
   const perRun = aggregateRuns(data, { x: arch.curve_x, metric, label: seriesLabel });
-  if (!perRun.length) {
+  if (!result.rows.length) {
+    output.append(message("info", `No per-epoch results for this architecture and selection in this database: ` +
+      (ctx.page.db.partial ? `its source (${ctx.page.db.partial}) has no learning curves.` : heldText(ctx.page))));
+  } else if (!perRun.length) {
     output.append(message("info", `No ${metric} values recorded for this selection.`));
   } else {
     output.append(lines(perRun, {

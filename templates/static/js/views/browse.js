@@ -1,10 +1,10 @@
 // Browse a table: filters, sort on indexed columns only, pages of LIMIT/OFFSET.
 import { h, message } from "../dom.js";
 import { RouteError, choiceParam, intParam } from "../router.js";
-import { downloadButtons, queryStats, resultTable } from "../table.js";
+import { downloadButtons, present, queryStats, resultTable } from "../table.js";
 import { filterForm, readFilters, selectControl } from "./filters.js";
 
-/** The browse statement; the same text as BrowseSpec.sql in site_builder/adapters. */
+/** The browse statement; the same text as BrowseSpec.sql in nasbenchmark/descriptor.py. */
 export function browseSql(spec, sort, desc, conditions) {
   const index = spec.sorts[sort];
   const direction = desc ? " desc" : "";
@@ -75,8 +75,10 @@ export async function renderBrowse(view, ctx) {
   const rowHref = arch && linkIndex >= 0 ? (row) => ctx.link([arch.table, String(row[linkIndex])]) : null;
   const columns = result.columns;
   const ordered = linkIndex > 0 ? [linkIndex, ...columns.keys()].filter((v, i, a) => a.indexOf(v) === i) : [...columns.keys()];
-  const shownColumns = ordered.map((i) => columns[i]);
-  const shownRows = rows.map((row) => ordered.map((i) => row[i]));
+  const shown = present(ordered.map((i) => columns[i]), rows.map((row) => ordered.map((i) => row[i])),
+    ctx.bench.presentation);
+  const shownColumns = shown.columns;
+  const shownRows = shown.rows;
   if (!rows.length) output.append(message("info", "No rows match these filters."));
   output.append(resultTable(shownColumns, shownRows, {
     docs: ctx.docs, sortHref, sortState: sort, rowHref, render: ctx.bench.renderers || {},
@@ -86,7 +88,7 @@ export async function renderBrowse(view, ctx) {
     pageNumber > 1 ? h("a", { href: href({ _page: pageNumber - 1 }), rel: "prev" }, "← Previous") : null,
     h("span", {}, ` Page ${pageNumber} (rows ${rows.length ? (pageNumber - 1) * size + 1 : 0}–${(pageNumber - 1) * size + rows.length}) `),
     hasNext ? h("a", { href: href({ _page: pageNumber + 1 }), rel: "next" }, "Next →") : null));
-  output.append(downloadButtons(columns, rows, `${ctx.page.key}-${table}-page${pageNumber}`));
+  output.append(downloadButtons(shownColumns, shownRows, `${ctx.page.key}-${table}-page${pageNumber}`));
   output.append(queryStats(result, db, "browse"));
   output.append(h("details", { class: "sql" }, h("summary", {}, "SQL of this page"),
     h("pre", {}, sql), h("pre", {}, JSON.stringify(bind)),

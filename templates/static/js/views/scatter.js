@@ -48,7 +48,7 @@ export async function renderScatter(view, ctx) {
   const filters = readFilters(spec.filters, params);
   const x = choiceParam(params, "x", spec.x_options, spec.default_x);
   const y = choiceParam(params, "y", spec.y_options, spec.default_y);
-  const colors = ctx.bench.scatterColors || [];
+  const colors = ctx.bench.scatterColors();
   const color = choiceParam(params, "color", ["", ...colors.map((c) => c.name)], "");
   view.append(h("h2", {}, "Whole search space"));
   view.append(filterForm(spec.filters, filters.values, {
