@@ -2,9 +2,9 @@
 
     python benchmarks/canned_queries.py [--dir DIR] [--repeat N]
 
-DBs are built once into DIR (default ``.nasbenchmark/benchmark-dbs``) and reused; delete one to rebuild:
-NAS-Bench-201 with the converter's full-scale synthetic fixture (15,625 archs, real row counts),
-NAS-Bench-Graph from all nine real ``.bench`` files of the installed ``nas-bench-graph`` package.
+DBs are built once into DIR (default ``.nasbenchmark/benchmark-dbs``) and reused; delete one to rebuild.
+Each benchmark's descriptor names its full-scale builder (``Benchmark.full_scale``): real data where it
+is installable (NAS-Bench-Graph), a fixture at the release's scale otherwise.
 Each query runs on a fresh read-only connection ("first") and then ``repeat`` more times ("median");
 "plan" says whether ``EXPLAIN QUERY PLAN`` reads any large table in full.
 """
@@ -26,36 +26,21 @@ from nasbenchmark.serving.plans import full_reads, large_tables  # noqa: E402
 TARGET_MS = 100
 
 
-def _build_nb201(path: Path) -> None:
-    from generators.nasbench201.fixtures import build_full_scale_db
-
-    print(build_full_scale_db(path, progress=True))
-
-
-def _build_nbgraph(path: Path) -> None:
-    from generators.nasbenchgraph import convert
-
-    print(convert(None, path, progress=True))
-
-
-BUILDERS = {"nb201": _build_nb201, "nbgraph": _build_nbgraph}
-
-
 def _time_ms(conn: sqlite3.Connection, sql: str, params: dict) -> tuple[float, int]:
     started = time.perf_counter()
     rows = conn.execute(sql, params).fetchall()
     return (time.perf_counter() - started) * 1000, len(rows)
 
 
-def measure(path: Path, catalog, repeat: int) -> list[tuple]:
+def measure(path: Path, bench, repeat: int) -> list[tuple]:
     uri = f"file:{path}?mode=ro"
     results = []
-    for query in catalog.queries:
+    for query in bench.queries:
         with sqlite3.connect(uri, uri=True) as conn:
-            first, rows = _time_ms(conn, query.sql, query.params)
-            median = statistics.median(_time_ms(conn, query.sql, query.params)[0] for _ in range(repeat))
-            scans = full_reads(conn, query.sql, query.params, large_tables(catalog))
-        results.append((catalog.key, query.name, rows, first, median, "; ".join(scans) or "index"))
+            first, rows = _time_ms(conn, query.sql, query.defaults)
+            median = statistics.median(_time_ms(conn, query.sql, query.defaults)[0] for _ in range(repeat))
+            scans = full_reads(conn, query.sql, query.defaults, large_tables(bench))
+        results.append((bench.key, query.name, rows, first, median, "; ".join(scans) or "index"))
     return results
 
 
@@ -66,16 +51,16 @@ def main() -> int:
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     results = []
-    for catalog in registry.catalogs():
-        path = args.dir / catalog.db_filename
+    for bench in registry.benchmarks():
+        path = args.dir / bench.db_filename
         if not path.is_file():
-            print(f"building {path} ...", flush=True)
-            BUILDERS[catalog.key](path)
+            print(f"building {path}: {bench.full_scale.what} ...", flush=True)
+            print(bench.full_scale.build(path))
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
             counts = ", ".join(f"{t.name}={conn.execute(f'select count(*) from {t.name}').fetchone()[0]:,}"
-                               for t in catalog.tables)
-        print(f"{catalog.key}: {path} ({path.stat().st_size / 1e6:,.0f} MB; {counts})")
-        results += measure(path, catalog, args.repeat)
+                               for t in bench.tables)
+        print(f"{bench.key}: {path} ({path.stat().st_size / 1e6:,.0f} MB; {counts})")
+        results += measure(path, bench, args.repeat)
     print(f"\n{'benchmark':9} {'query':28} {'rows':>6} {'first ms':>9} {'median ms':>9}  plan")
     for key, name, rows, first, median, plan in results:
         flag = "" if median < TARGET_MS else f"  > {TARGET_MS} ms"

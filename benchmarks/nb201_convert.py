@@ -2,7 +2,7 @@
 
     python benchmarks/nb201_convert.py [--archs 15625] [--work DIR] [--lookups 300]
 
-Writes a legacy-torch .pth fixture with the v1_1 shape (``generators.nasbench201.fixtures``;
+Writes a legacy-torch .pth fixture with the v1_1 shape (``generators.fixtures.nb201``;
 15,625 archs, 12/200 epochs, real seed counts, real sparse per-epoch coverage; reused from
 ``--work`` on later runs), converts it in a subprocess (peak RSS from ``getrusage``: the parent
 process and its reader child), copies the same rows into NNI's table layout (rowid tables and
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generators.nasbench201.fixtures import NUM_ARCHS, write_fixture  # noqa: E402
+from generators.fixtures.nb201 import NUM_ARCHS, write_fixture  # noqa: E402
 
 NNI_CONVERT_FIXED_S = 15.0
 NNI_CONVERT_PER_ARCH_S = 0.13

@@ -1,12 +1,12 @@
-"""Bytes the in-browser engine fetches per view of the static site, on a full-scale NAS-Bench-201 DB.
+"""Bytes the in-browser engine fetches per view of the static site, on full-scale DBs.
 
     python benchmarks/site_bytes.py [--db-dir DIR] [--work DIR]
 
-Without ``--db-dir`` it writes the full-scale synthetic NB201 DB (15,625 cells, real seed counts,
-sparse per-epoch rows; ``generators.nasbench201.fixtures.build_full_scale_db``) and converts the
-installed NAS-Bench-Graph release into ``--work`` (reused on later runs), builds the site, serves it on a
-loopback port and opens each view in a fresh headless Chromium page. Counts come from
-sql.js-httpvfs's own counters and include the DB header and schema pages read on opening.
+Without ``--db-dir`` it writes each registered benchmark's full-scale DB into ``--work`` (its
+descriptor's ``full_scale`` builder: real data where installable, a fixture at the release's scale
+otherwise; reused on later runs), builds the site, serves it on a loopback port and opens each view the
+descriptors list (``SiteViews.budgets``, plus every canned query) in a fresh headless Chromium page.
+Counts come from sql.js-httpvfs's own counters and include the DB header and schema pages read on opening.
 """
 from __future__ import annotations
 
@@ -18,50 +18,35 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from site_builder import build, serve  # noqa: E402
+from nasbenchmark import registry  # noqa: E402
+from site_builder import build  # noqa: E402
 from site_builder.measure import launch, view_bytes  # noqa: E402
-
-#: (label, page path with hash, query counter to read, budget in bytes or None)
-NB201_VIEWS = [
-    ("architecture lookup", "nb201/index.html#/nb201arch/{arch}?_v=1", "arch-lookup", 64 * 1024),
-    ("learning curves, 1 arch x 1 dataset", "nb201/index.html#/nb201arch/{arch}?dataset=cifar100&_v=1",
-     "arch-curves", None),
-    ("top-100 leaderboard", "nb201/index.html#/summary?dataset=cifar10&num_epochs=200&_sort_desc=test_acc"
-     "&_size=100&_v=1", "browse", 128 * 1024),
-    ("browse page 5, op + range filters", "nb201/index.html#/summary?dataset=cifar100&num_epochs=200"
-     "&op_1_2=conv_3x3&test_acc__gte=20&_sort_desc=flops&_page=5&_v=1", "browse", None),
-    ("whole-space scatter", "nb201/index.html#/-/scatter?dataset=cifar100&num_epochs=200&x=parameters"
-     "&y=test_acc&_v=1", "scatter", 1024 * 1024),
-    ("curve overlay, 5 archs", "nb201/index.html#/-/curves?archs=11472,1459,5374,2581,13714"
-     "&dataset=cifar10&num_epochs=200&_v=1", None, None),
-]
+from site_builder.server import serve  # noqa: E402
 
 
 def prepare_dbs(work: Path) -> Path:
-    from generators.nasbenchgraph import convert
-    from generators.nasbench201.fixtures import build_full_scale_db
-
     db_dir = work / "dbs"
     db_dir.mkdir(parents=True, exist_ok=True)
-    nb201 = db_dir / "nasbench201.db"
-    if not nb201.exists():
-        started = time.monotonic()
-        build_full_scale_db(nb201)
-        print(f"wrote the full-scale NB201 fixture in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    graph = db_dir / "nasbenchgraph.db"
-    if not graph.exists():
-        convert(None, graph, progress=False)
+    for bench in registry.benchmarks():
+        path = db_dir / bench.db_filename
+        if not path.exists():
+            started = time.monotonic()
+            bench.full_scale.build(path)
+            print(f"wrote {bench.full_scale.what} in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return db_dir
 
 
-def canned_views(report) -> list[tuple]:
-    from nasbenchmark import registry
+def budget_views() -> list[tuple]:
+    return [(f"{bench.key} {view.label}", f"{bench.key}/index.html#/{view.route}", view.counter, view.budget_bytes)
+            for bench in registry.benchmarks() for view in bench.site.budgets]
 
+
+def canned_views(report) -> list[tuple]:
     views = []
-    for cat in registry.catalogs():
-        if cat.key in {item.key for item in report.benchmarks if item.available}:
-            for query in cat.queries:
-                views.append((f"{cat.key} canned query {query.name}", f"{cat.key}/index.html#/{query.name}?_v=1",
+    for bench in registry.benchmarks():
+        if bench.key in {item.key for item in report.benchmarks if item.available}:
+            for query in bench.queries:
+                views.append((f"{bench.key} canned query {query.name}", f"{bench.key}/index.html#/{query.name}?_v=1",
                               "query", None))
     return views
 
@@ -70,7 +55,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db-dir", type=Path, help="use these DBs instead of writing the fixtures")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "nasbenchmark-site-bytes")
-    parser.add_argument("--arch", type=int, default=11472, help="architecture index for the lookups")
     args = parser.parse_args()
     db_dir = args.db_dir or prepare_dbs(args.work)
     started = time.monotonic()
@@ -79,7 +63,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    views = [(label, path.format(arch=args.arch), query, budget) for label, path, query, budget in NB201_VIEWS]
+    views = budget_views()
     print(f"{'view':58} {'query KiB':>10} {'requests':>8} {'page total KiB':>15}  budget")
     with serve(args.work / "site") as server, sync_playwright() as playwright:
         browser = launch(playwright)

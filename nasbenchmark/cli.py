@@ -131,13 +131,22 @@ def info(as_json):
         if as_json:
             click.echo(json.dumps(entry))
         elif not entry["exists"]:
-            click.echo(f"{bench.key:8} missing  {path}  (generate: {bench.generate_command})")
+            click.echo(f"{bench.key:8} missing  {_home_relative(path)}  (generate: {bench.generate_command})")
         else:
             rows = ", ".join(f"{k}={v:,}" for k, v in entry["rows"].items())
-            click.echo(f"{bench.key:8} {entry['data']:16} {entry['size_bytes'] / 1e6:9.1f} MB  {path}\n         {rows}")
+            click.echo(f"{bench.key:8} {entry['size_bytes'] / 1e6:.1f} MB  {_home_relative(path)}\n"
+                       f"         {entry['data']}\n         {rows}")
             if entry["missing_tables"]:
                 click.echo(f"         OUTDATED: no {', '.join(entry['missing_tables'])} "
                            f"(written by an older nasbenchmark); regenerate: {bench.generate_command}")
+
+
+def _home_relative(path) -> str:
+    """``~/.nni/nasbenchmark/...`` rather than the home folder spelled out."""
+    from pathlib import Path
+
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
 
 
 def _register_serve() -> None:

@@ -237,16 +237,25 @@ def stop_sql(message_sql: str) -> str:
 
 
 def stop_message(error: str) -> str:
-    """The text a ``stop_sql`` put into an SQLite error message, or the message unchanged."""
+    """The text a ``stop_sql`` put into an SQLite error message, or the message unchanged. SQLite quotes
+    the path in its message as an SQL literal, so its doubled single quotes are undone."""
     start = error.find(_STOP_PREFIX)
     if start < 0 or not error.endswith("'"):
         return error
-    return error[start + len(_STOP_PREFIX):-1]
+    return error[start + len(_STOP_PREFIX):-1].replace("''", "'")
 
 
 def stop_with(text: str) -> str:
     """SQL that stops the statement with a fixed message."""
     return stop_sql(sql_text(text))
+
+
+def present_table_sql(table: str, message: str) -> str:
+    """A one-row CTE body (``select ... as ok``) that stops with ``message`` when the DB's ``absent``
+    metadata lists ``table`` (a partial source that has none of its rows); join it where the table is read."""
+    listed = ("select 1 from json_each(coalesce((select value from metadata where key = 'absent'), '{}'), "
+              f"'$.tables') where value = {sql_text(table)}")
+    return f"select case when exists ({listed}) then {stop_with(message)} else 1 end as ok"
 
 
 @dataclass(frozen=True)
@@ -270,6 +279,10 @@ class CannedQuery:
     @property
     def defaults(self) -> dict[str, str]:
         return {p.name: p.default for p in self.params}
+
+    def defaults_for(self, absent: dict | None) -> dict[str, str]:
+        """The defaults on a DB whose metadata lists ``absent`` values (what a blank form field means there)."""
+        return {p.name: p.default_for(absent) for p in self.params}
 
     @property
     def choices(self) -> dict[str, tuple[str, ...]]:
@@ -393,6 +406,19 @@ class ArchSpec:
 
 
 @dataclass(frozen=True)
+class ViewBudget:
+    """A view of the site and the most bytes it may fetch on a full-scale DB (``benchmarks/site_bytes.py``).
+
+    ``route`` is the page's hash route (after ``#/``), ``counter``
+    the ``data-query`` name of the query-stats line to read (None: every query of the page)."""
+
+    label: str
+    route: str
+    counter: str | None
+    budget_bytes: int | None = None
+
+
+@dataclass(frozen=True)
 class SiteViews:
     """What the static site shows beyond the canned queries and the SQL console.
 
@@ -408,6 +434,8 @@ class SiteViews:
     #: ``templates/static/js/bench/<name>.js``: what only this benchmark draws (its cell).
     js_module: str | None = None
     example_sql: str = ""
+    #: Views measured by ``benchmarks/site_bytes.py`` on a full-scale DB, with their byte budgets.
+    budgets: tuple[ViewBudget, ...] = ()
     #: Covering indexes the browser DB adds to the benchmark's own tables: table name -> indexes.
     indexes: dict[str, tuple[Index, ...]] = field(default_factory=dict)
 
@@ -486,6 +514,8 @@ class Benchmark:
     #: A labelled synthetic sample from the fixture writer, for the tests and ``up --sample``; None
     #: when the embedded default is real and complete enough to test every view.
     sample: Builder | None = None
+    #: A DB at the release's scale (real data, or a full-scale fixture) for ``benchmarks/`` figures.
+    full_scale: Builder | None = None
     examples: tuple[Example, ...] = ()
     #: SQL counting the architectures with results (a sample lists the space but evaluates a few).
     evaluated_archs_sql: str | None = None

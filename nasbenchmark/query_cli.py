@@ -64,10 +64,12 @@ def print_rows(key: str, rows: Iterable[dict], limit: int | None, arch_given: bo
         bench = registry.benchmark(key)
         provenance = read_provenance(_bound_path(key))
         held = provenance.evaluated_archs
-        holding = f"it holds {held:,} of the {bench.space.size:,} architectures" if held is not None else ""
+        facts = [f"it holds {held:,} of the {bench.space.size:,} architectures"] if held is not None else []
+        facts += [f"it has no {name} {', '.join(map(str, values))}" for name, values in provenance.absent.items()
+                  if name not in ("columns", "tables")]
         what = "this architecture with these filters" if arch_given else "these filters"
         raise click.ClickException(f"no results for {what} in this DB ({provenance.label}"
-                                   + (f"; {holding}" if holding else "") + ")")
+                                   + "".join(f"; {fact}" for fact in facts) + ")")
 
 
 def _bound_path(key: str):

@@ -7,6 +7,7 @@ Layout of the output folder::
     downloads/<wheel>                              the helper wheel (site_builder.wheel)
     static/site.css  static/js/...  static/vendor/ styles, the app, sql.js-httpvfs, d3, Plot
     db/<key>-<hash>.json  db/<key>-<hash>.sqlite3.NNN   browser DBs (see browserdb.py)
+    .nojekyll  _headers                             host settings (site_builder.hosting)
 """
 from __future__ import annotations
 
@@ -173,14 +174,22 @@ def _page_data(bench: Benchmark, item: BenchmarkReport, browse: tuple[BrowseSpec
             "synthetic": item.synthetic,
             "data_label": item.data_label,
             "partial": item.metadata.get("partial"),
+            "absent": provenance_absent(item),
             "evaluated_archs": int(item.metadata["evaluated_archs"]) if item.metadata.get("evaluated_archs") else None,
             "worker_url": "../static/vendor/sql.js-httpvfs/sqlite.worker.js",
             "wasm_url": "../static/vendor/sql.js-httpvfs/sql-wasm.wasm",
         },
-        "catalog": {"queries": queries_spec(bench)},
+        "catalog": {"queries": queries_spec(bench, provenance_absent(item))},
         "columns": column_docs(bench),
-        "site": page_spec(bench, browse),
+        "site": page_spec(bench, browse, provenance_absent(item)),
     }
+
+
+def provenance_absent(item: BenchmarkReport) -> dict:
+    """What the DB's metadata says its (partial) source lacks."""
+    from nasbenchmark.provenance import Provenance
+
+    return Provenance(item.metadata).absent
 
 
 def _environment() -> jinja2.Environment:
@@ -236,7 +245,7 @@ def build(out_dir: Path | str = "site", db_dir: Path | str | None = None,
         tables = [{**asdict(t), "rows": item.row_counts.get(t.name)} for t in documented_tables(bench)]
         _render(env, "benchmark.html", out_dir / bench.key / "index.html", {
             **base, "root": "../", "active": bench.key, "synthetic": item.synthetic, "bench": bench, "item": item,
-            "site": page_spec(bench, browse), "tables": tables, "metadata": item.metadata,
+            "site": page_spec(bench, browse, provenance_absent(item)), "tables": tables, "metadata": item.metadata,
             "browse_tables": {spec.table for spec in browse}, "page_data": _page_data(bench, item, browse),
         })
         pages.append(f"{bench.key}/index.html")

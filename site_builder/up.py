@@ -40,9 +40,10 @@ def _rebuildable(path: Path) -> bool:
     return provenance.synthetic or bool(provenance.get("source_package"))
 
 
-def _build_embedded(bench: Benchmark, path: Path) -> None:
-    _header(f"{bench.title}: building {bench.embedded.what}")
-    click.echo(f"wrote {path}: {_summary_text(bench.embedded.build(path))}")
+def _build(bench: Benchmark, path: Path, sample: bool) -> None:
+    builder = bench.sample if sample and bench.sample else bench.embedded
+    _header(f"{bench.title}: building {builder.what}")
+    click.echo(f"wrote {path}: {_summary_text(builder.build(path))}")
 
 
 def _summary_text(summary) -> str:
@@ -52,21 +53,22 @@ def _summary_text(summary) -> str:
     return str(summary)
 
 
-def ensure_databases(rebuild: bool = False) -> dict[str, Path]:
-    """Build the embedded defaults that are missing or outdated; returns benchmark key -> DB path."""
+def ensure_databases(rebuild: bool = False, sample: bool = False) -> dict[str, Path]:
+    """Build the embedded defaults (``sample``: the synthetic samples where a benchmark has one) that are
+    missing or outdated; returns benchmark key -> DB path."""
     paths = {}
     for bench in registry.benchmarks():
         path = paths[bench.key] = database.database_path(bench.db_filename)
         if bench.embedded is None:
             continue
         if not path.is_file():
-            _build_embedded(bench, path)
+            _build(bench, path, sample)
             continue
         missing = _missing_tables(bench, path)
         if _rebuildable(path) and (rebuild or missing):
             if missing:
                 click.echo(f"{path} was written by an older nasbenchmark (no {', '.join(missing)})")
-            _build_embedded(bench, path)
+            _build(bench, path, sample)
         elif missing:
             click.secho(f"warning: {path} lacks {', '.join(missing)} (written by an older nasbenchmark); canned "
                         f"queries that read them fail until you regenerate it: {bench.generate_command}", err=True)
@@ -88,13 +90,14 @@ def print_examples(paths: dict[str, Path]) -> None:
         path = paths.get(bench.key)
         if not path or not path.is_file():
             continue
-        label = read_provenance(path).label
+        provenance = read_provenance(path)
+        label = provenance.label
         for example in bench.examples:
             query = bench.query(example.query)
             _header(f"{bench.title} ({label}): {example.title} (canned query {example.query})")
             with database.connect_readonly(path) as conn:
                 try:
-                    cursor = conn.execute(query.sql, {**query.defaults, **example.params})
+                    cursor = conn.execute(query.sql, {**query.defaults_for(provenance.absent), **example.params})
                 except sqlite3.DatabaseError as exc:  # an outdated DB: say so and go on
                     click.secho(f"  skipped: {stop_message(str(exc))}", err=True)
                     continue
@@ -128,8 +131,10 @@ def _check_port(host: str, port: int, option: str) -> None:
 @click.option("--datasette-port", type=click.IntRange(0, 65535), default=8001, show_default=True,
               help="0 picks a free port.")
 @click.option("--rebuild", is_flag=True, help="Rebuild the embedded default DBs (never a DB you converted).")
+@click.option("--sample", is_flag=True, help="Build labelled synthetic samples instead of the real embedded data "
+                                             "(for the views the real partial data cannot fill, e.g. learning curves).")
 @click.option("--check", is_flag=True, help="Start both servers, fetch a page from each, stop and exit.")
-def up(site_dir, host, site_port, datasette_port, rebuild, check):
+def up(site_dir, host, site_port, datasette_port, rebuild, sample, check):
     """Generate the default DBs, print query results, build the site, serve site + Datasette."""
     from nasbenchmark.serving import ServeError
     from nasbenchmark.serving import start as start_datasette
@@ -141,7 +146,7 @@ def up(site_dir, host, site_port, datasette_port, rebuild, check):
     started = time.perf_counter()
     _check_port(host, site_port, "--site-port")
     _check_port(host, datasette_port, "--datasette-port")
-    paths = ensure_databases(rebuild)
+    paths = ensure_databases(rebuild, sample)
     print_examples(paths)
     site_dir = Path(site_dir) if site_dir else database.database_dir() / "site"
     _header(f"Building the static site into {site_dir.resolve()}")

@@ -67,10 +67,10 @@ def documented_tables(bench: Benchmark) -> tuple[Table, ...]:
     return (*bench.tables, *bench.site.tables)
 
 
-def page_spec(bench: Benchmark, browse: tuple[BrowseSpec, ...]) -> dict:
-    """The views the page's JavaScript renders (JSON-serialisable)."""
+def page_spec(bench: Benchmark, browse: tuple[BrowseSpec, ...], absent: dict | None = None) -> dict:
+    """The views the page's JavaScript renders (JSON-serialisable), fitted to what the DB holds."""
     site = bench.site
-    return {
+    spec = {
         "browse": [asdict(spec) for spec in browse],
         "scatter": asdict(site.scatter) if site.scatter else None,
         "arch": asdict(site.arch) if site.arch else None,
@@ -79,9 +79,53 @@ def page_spec(bench: Benchmark, browse: tuple[BrowseSpec, ...]) -> dict:
         "space": bench.space.constants,
         "space_size": bench.space.size,
     }
+    return fit_to_data(spec, absent or {})
 
 
-def queries_spec(bench: Benchmark) -> list[dict]:
-    """The canned queries as the page runs them: full SQL, defaults, choices, chart."""
-    return [{"name": q.name, "title": q.title, "description": q.description, "sql": q.sql, "params": q.defaults,
-             "choices": q.choices, "chart": q.chart} for q in bench.queries]
+def _fit_filters(filters: list[dict], columns: set[str], values: dict[str, set[str]]) -> list[dict]:
+    fitted = []
+    for spec in filters:
+        if "column" in spec:  # a range filter
+            if spec["column"] not in columns:
+                fitted.append(spec)
+            continue
+        missing = values.get(spec["name"], set())
+        spec["choices"] = [choice for choice in spec["choices"] if choice[0] not in missing]
+        if spec.get("default") in missing:
+            spec["default"] = spec["choices"][0][0] if spec["choices"] else None
+        fitted.append(spec)
+    return fitted
+
+
+def _first_present(options: list[str], preferred: str, columns: set[str]) -> str:
+    return preferred if preferred not in columns else next((o for o in options if o not in columns), preferred)
+
+
+def fit_to_data(site: dict, absent: dict) -> dict:
+    """The views without what a partial source does not hold (its ``absent`` metadata): no column, sort,
+    axis, filter value or learning curve that could only show NULL; defaults move to what the DB has."""
+    columns = set(absent.get("columns", ()))
+    values = {name: {str(v) for v in found} for name, found in absent.items() if name not in ("columns", "tables")}
+    for spec in site["browse"]:
+        spec["columns"] = [c for c in spec["columns"] if c not in columns]
+        spec["sorts"] = {c: index for c, index in spec["sorts"].items() if c not in columns}
+        metrics = [c for c in spec["sorts"] if c not in (spec["tie_breaker"], spec["row_link_column"])]
+        spec["default_sort"] = _first_present(metrics or list(spec["sorts"]), spec["default_sort"], columns)
+        spec["filters"] = _fit_filters(spec["filters"], columns, values)
+    scatter = site["scatter"]
+    if scatter:
+        scatter["x_options"] = [o for o in scatter["x_options"] if o not in columns]
+        scatter["y_options"] = [o for o in scatter["y_options"] if o not in columns]
+        scatter["default_x"] = _first_present(scatter["x_options"], scatter["default_x"], columns)
+        scatter["default_y"] = _first_present(scatter["y_options"], scatter["default_y"], columns)
+        scatter["filters"] = _fit_filters(scatter["filters"], columns, values)
+    arch = site["arch"]
+    if arch and arch["curves_sql"] and any(table in arch["curves_sql"] for table in absent.get("tables", ())):
+        arch["curves_sql"] = None
+    return site
+
+
+def queries_spec(bench: Benchmark, absent: dict | None = None) -> list[dict]:
+    """The canned queries as the page runs them: full SQL, defaults (on this DB), choices, chart."""
+    return [{"name": q.name, "title": q.title, "description": q.description, "sql": q.sql,
+             "params": q.defaults_for(absent), "choices": q.choices, "chart": q.chart} for q in bench.queries]

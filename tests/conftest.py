@@ -37,3 +37,28 @@ def served_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("served")
     served_dbs.build_all(directory)
     return directory
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, via Playwright) for every browser test of the session."""
+    from playwright.sync_api import sync_playwright
+
+    from site_builder.measure import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab at 1280 x 900 that fails the test on any uncaught error in the page."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"

@@ -1,6 +1,6 @@
 """Synthetic NAS-Bench-201 DBs for the site tests, made by the converter's own synthetic release.
 
-``generators.nasbench201.fixtures.build_full_scale_db`` writes the release's shape (official indexes
+``generators.fixtures.nb201.build_full_scale_db`` writes the release's shape (official indexes
 and arch strings, v1_1 seed counts, sparse per-epoch rows) without a file to convert; this adds an
 architecture whose arch string is HTML markup, to check that every view escapes DB values.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from generators.nasbench201.fixtures import build_full_scale_db
+from generators.fixtures.nb201 import build_full_scale_db
 from nasbenchmark.nasbench201.constants import NUM_ARCHS
 
 HOSTILE_ARCH_STR = "<script>window.__xss = 1</script><b>bold</b>"

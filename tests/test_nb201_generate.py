@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from generators.common import InputError
-from generators.nasbench201 import FORMATS, build_sample_db, convert, detect_format, write_fixture
+from generators.fixtures.nb201 import FORMATS, build_full_scale_db, build_sample_db, write_fixture
+from generators.nasbench201 import convert, detect_format
 from nasbenchmark import database
 from nasbenchmark.cli import main as cli_main
 
@@ -42,7 +43,8 @@ def _dump(db: Path) -> dict[str, list[tuple]]:
 
 
 def _metadata(db: Path) -> dict[str, str]:
-    return database.read_metadata(db)
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("select key, value from metadata"))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -149,8 +151,6 @@ def test_indexes_exist_after_load(converted):
 
 
 def test_full_scale_helper_writes_the_same_rows_directly(converted, tmp_path):
-    from generators.nasbench201 import build_full_scale_db
-
     summary = build_full_scale_db(tmp_path / "direct.db", num_archs=NUM_ARCHS)
     assert _dump(tmp_path / "direct.db") == _dump(converted["pth-legacy"])
     assert summary.per_epoch_rows == len(_dump(converted["pth-legacy"])["nb201intermediatestats"])
@@ -352,7 +352,7 @@ def _result(epochs=12, **overrides):
 
 def _rows(result, hp="12"):
     from generators.nasbench201.archs import official_arch_strings
-    from generators.nasbench201.records import arch_rows, epoch_rows
+    from generators.nasbench201.rows import arch_rows, epoch_rows
 
     arch_str = official_arch_strings()[7]
     arch = {"arch_index": 7, "arch_str": arch_str, "all_results": {("cifar100", 777): result}}
@@ -382,8 +382,8 @@ def test_epochs_without_any_value_are_dropped():
 
 @pytest.mark.parametrize("broken, expected", [
     ({"train_acc1es": {e: "high" for e in range(12)}}, "arch 7 hp 12 cifar100 seed 777"),
-    ({"epochs": 200}, "'epochs' is 200, expected 12"),
-    ({"eval_acc1es": None, "train_acc1es": [1.0]}, "malformed result"),
+    ({"epochs": 200}, "column epochs: is int 200, expected 12"),
+    ({"eval_acc1es": None, "train_acc1es": [1.0]}, "column train_acc: expected a dict"),
 ])
 def test_malformed_records_name_the_record(broken, expected):
     with pytest.raises(InputError, match=expected) as error:
@@ -414,7 +414,10 @@ def test_mean_stats_are_the_query_apis_means(converted, nasbenchmark_dir):
         mean = expected[row["dataset"], row["num_epochs"], row["arch_index"]]
         assert row["seeds"] == seeds[row["config_id"]]
         for column in MEAN_COLUMNS:
-            assert row[column] == pytest.approx(mean[column], rel=1e-12, abs=0) or row[column] is mean[column] is None
+            if mean[column] is None:
+                assert row[column] is None, column
+            else:
+                assert row[column] == pytest.approx(mean[column], rel=1e-12, abs=0), column
 
     # The peewee model reads the same rows, its foreign key leads to the config.
     best = (Nb201MeanStats.select().where(Nb201MeanStats.dataset == "cifar100", Nb201MeanStats.num_epochs == 200)

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from conftest import shared_data
+from conftest import real_data
 from generators.common import InputError
 from generators.nasbench201 import convert
 from generators.nasbench201.archs import official_arch_strings
@@ -13,7 +13,7 @@ from generators.nasbench201.archs import official_arch_strings
 
 @pytest.fixture(scope="module")
 def real_db(tmp_path_factory):
-    folder = shared_data("nats-bench", "NATS-tss-v1_0-3ffb9-simple")
+    folder = real_data("nats-bench", "NATS-tss-v1_0-3ffb9-simple")
     output = tmp_path_factory.mktemp("real-nats") / "nasbench201.db"
     summary = convert(folder, output, progress=False)
     assert (summary.archs, summary.configs) == (15625, 3 * 8)
@@ -87,7 +87,7 @@ def test_real_values_in_12_epoch_runs(real_db):
 
 
 def test_size_search_space_is_refused(tmp_path):
-    folder = shared_data("nats-bench", "NATS-sss-v1_0-50262-simple")
+    folder = real_data("nats-bench", "NATS-sss-v1_0-50262-simple")
     output = tmp_path / "sss.db"
     with pytest.raises(InputError, match="size search space.*different benchmark"):
         convert(folder, output, progress=False)
@@ -95,6 +95,6 @@ def test_size_search_space_is_refused(tmp_path):
 
 
 def test_single_meta_file_is_refused_with_a_hint(tmp_path):
-    meta = shared_data("nats-bench", "NATS-tss-v1_0-3ffb9-simple", "meta.pickle.pbz2")
+    meta = real_data("nats-bench", "NATS-tss-v1_0-3ffb9-simple", "meta.pickle.pbz2")
     with pytest.raises(InputError, match="pass the whole folder"):
         convert(meta, tmp_path / "x.db", progress=False)

@@ -22,7 +22,8 @@ import pytest
 
 from nasbenchmark import registry
 from nasbenchmark.nasbench201 import bind, query_nb201_computed_stats
-from site_builder import build, serve
+from site_builder import build
+from site_builder.server import serve
 from site_builder.measure import launch, open_view, query_stats, view_bytes, wait_rendered
 from synthetic_nb201 import HOSTILE_ARCH_STR, build_nb201_db
 
@@ -49,27 +50,6 @@ def full_site(tmp_path_factory):
           f"{report.summary()}", file=sys.stderr)
     with serve(out) as server:
         yield {"out": out, "dbs": dbs, "report": report, "url": server.url}
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    errors = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 def table_rows(page, selector="#view table.results") -> list[list[str]]:

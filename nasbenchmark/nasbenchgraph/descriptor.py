@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, CannedQuery, ChoiceFilter, Column, Builder,
                           Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Table,
-                          stop_sql)
+                          ViewBudget, stop_sql)
 from ..provenance import METADATA_TABLE
 from .constants import DATASETS, DB_FILENAME, GENERATE_COMMAND, LINKS, NUM_ARCHS, NUM_NODES, OPS, PROTEINS_OPS
 
@@ -280,6 +280,13 @@ SITE = SiteViews(
                     "indexed by nbgraphresult_site_arch where key = :id order by key, dataset",
         results_columns=("dataset", "valid_perf", "test_perf", "latency", "parameters")),
     js_module="nbgraph",
+    budgets=(
+        ViewBudget("architecture lookup", "nbgrapharch/61237?_v=1", "arch-lookup", 64 * 1024),
+        ViewBudget("top-100 on cora", "nbgraphresult?dataset=cora&_sort_desc=test_perf&_size=100&_v=1", "browse",
+                   128 * 1024),
+        ViewBudget("whole-space scatter", "-/scatter?dataset=arxiv&x=parameters&y=test_perf&_v=1", "scatter",
+                   1024 * 1024),
+    ),
     example_sql="select r.key, a.arch_str, r.test_perf, r.parameters\n"
                 "from nbgraphresult r join nbgrapharch a on a.key = r.key\n"
                 "where r.dataset = 'citeseer'\n"
@@ -308,6 +315,9 @@ digits are the op indices of nodes 1 to 4 (<code>61237</code> = link 6, ops gcn 
     },
 )
 
+_INSTALLED = Builder("generators.nasbenchgraph:convert_installed",
+                     "real: the light/*.bench files of the installed nas-bench-graph wheel")
+
 BENCHMARK = Benchmark(
     key="nbgraph",
     db_filename=DB_FILENAME,
@@ -327,8 +337,8 @@ BENCHMARK = Benchmark(
     queries=QUERIES,
     space=SPACE,
     site=SITE,
-    embedded=Builder("generators.nasbenchgraph:convert_installed",
-                     "real: the light/*.bench files of the installed nas-bench-graph wheel"),
+    embedded=_INSTALLED,
+    full_scale=_INSTALLED,
     examples=(Example("top 5 architectures on cora by test performance", "top_architectures",
                       {"dataset": "cora", "k": "5"}),),
 )

@@ -70,7 +70,7 @@ def _cleaned(body: bytes, content_type: str) -> bytes:
             data["error"] = stop_message(data["error"])
             return json.dumps(data).encode()
         return body
-    return _STOP_IN_HTML.sub(lambda match: match.group(1), body)
+    return _STOP_IN_HTML.sub(lambda match: match.group(1).replace(b"&#39;&#39;", b"&#39;"), body)
 
 
 def _canned_request(scope, queries) -> tuple[CannedQuery, dict, str, str | None] | None:

@@ -35,6 +35,8 @@ async function loadBench() {
 function context(bench, token, route) {
   const ctx = {
     page, bench, route, docs: page.columns, link, database,
+    // Columns a partial source does not hold: hidden from result tables (page.db.absent).
+    absentColumns: page.db.absent?.columns || [],
     alive: () => token === renderToken,
     budget: DEFAULT_BUDGET,
     /** Run a query; on failure render the message (with a retry for budget stops) into `into`. */
@@ -58,7 +60,7 @@ function context(bench, token, route) {
 /** The text a canned query stops with (nasbenchmark.descriptor.stop_sql), without SQLite's wrapper. */
 export function stopMessage(text) {
   const match = /JSON path error near '([\s\S]*)'$/.exec(text);
-  return match ? match[1] : text;
+  return match ? match[1].replaceAll("''", "'") : text;  // SQLite doubles the quotes of the text it quotes
 }
 
 function queryErrorMessage(error, label, retryWithLargerBudget) {

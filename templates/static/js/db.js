@@ -4,6 +4,11 @@
 // database with HTTP Range requests, one 4 KiB page at a time (sequential reads grow the requests),
 // and counts every byte it fetches. Each query gets a byte budget: a query that would read more
 // (a scan of a big table) stops with a QueryError instead of downloading the whole file.
+// Before opening, hostcheck.js checks how the host answers Range requests: a host the engine cannot
+// read from gets a message naming the problem and the fix instead of an SQLite or XMLHttpRequest
+// error, and one that ignores Range gets a small database in whole chunk files.
+
+import { HostProblem, checkHost, showHostNotices } from "./hostcheck.js";
 
 const HARD_CAP = 2 ** 40; // the engine's own limit; per-query budgets are enforced below it
 export const DEFAULT_BUDGET = 32 * 1024 * 1024;
@@ -18,9 +23,11 @@ export class QueryError extends Error {
 }
 
 class Database {
-  constructor(worker, sizeBytes) {
+  /** minimumBudget: when whole chunk files are fetched, a query may read the whole database. */
+  constructor(worker, sizeBytes, minimumBudget = 0) {
     this.worker = worker;
     this.sizeBytes = sizeBytes;
+    this.minimumBudget = minimumBudget;
     this.fetched = 0;
     this.requests = 0;
     this.queue = Promise.resolve();
@@ -37,7 +44,7 @@ class Database {
    */
   query(sql, params = {}, { budget = DEFAULT_BUDGET, maxRows = MAX_ROWS } = {}) {
     maxRows = maxRows ?? MAX_ROWS;
-    const run = () => this.#run(sql, params, budget, maxRows);
+    const run = () => this.#run(sql, params, Math.max(budget, this.minimumBudget), maxRows);
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => {});
     return result;
@@ -92,6 +99,21 @@ function formatSize(bytes) {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
 }
 
+/** The engine config for this host: {config, wholeFiles}; a host problem is shown and thrown as QueryError. */
+async function checkedConfig(configUrl) {
+  try {
+    const { config, wholeFiles, notes } = await checkHost(configUrl);
+    showHostNotices(notes, "warning");
+    // Whole chunk files per request: a host that ignores Range then sends exactly what was asked for.
+    return { config: wholeFiles ? { ...config, requestChunkSize: config.serverChunkSize } : config, wholeFiles };
+  } catch (error) {
+    if (!(error instanceof HostProblem)) throw error;
+    showHostNotices([error], "error");
+    throw new QueryError(`${error.title}: the database cannot be read from this host (see the message above).`,
+      { hostProblem: error.code });
+  }
+}
+
 /**
  * Open the split database described by the sql.js-httpvfs config at configUrl.
  * workerUrl/wasmUrl: the vendored engine files. Needs the engine's index.js loaded as a script.
@@ -100,10 +122,10 @@ export async function openDb(configUrl, { workerUrl, wasmUrl, sizeBytes = 0 }) {
   if (typeof window.createDbWorker !== "function") {
     throw new QueryError("The database engine script did not load (static/vendor/sql.js-httpvfs/index.js).");
   }
-  const worker = await window.createDbWorker(
-    [{ from: "jsonconfig", configUrl: new URL(configUrl, location.href).toString() }],
+  const { config, wholeFiles } = await checkedConfig(new URL(configUrl, location.href).toString());
+  const worker = await window.createDbWorker([{ from: "inline", config }],
     new URL(workerUrl, location.href).toString(), new URL(wasmUrl, location.href).toString(), HARD_CAP);
-  const database = new Database(worker, sizeBytes);
+  const database = new Database(worker, sizeBytes, wholeFiles ? config.databaseLengthBytes + config.serverChunkSize : 0);
   const opened = await worker.worker.getStats();
   database.fetched = opened.totalFetchedBytes; // the header page read while opening
   database.requests = opened.totalRequests;

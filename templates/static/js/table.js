@@ -30,13 +30,21 @@ export function downloadButtons(columns, rows, basename) {
  * text: (value) => string}}) are replaced by their readable form, so a table and its downloads hold
  * the same values.
  */
-export function present(columns, rows, presentation = {}) {
-  const replaced = columns.map((column) => presentation[column]);
-  if (!replaced.some(Boolean)) return { columns, rows };
+export function present(columns, rows, presentation = {}, absent = []) {
+  const kept = columns.map((column, i) => i).filter((i) => !absent.includes(columns[i]));
+  const replaced = kept.map((i) => presentation[columns[i]]);
   return {
-    columns: columns.map((column, i) => replaced[i]?.name ?? column),
-    rows: rows.map((row) => row.map((value, i) => (replaced[i] && value !== null ? replaced[i].text(value) : value))),
+    columns: kept.map((i, k) => replaced[k]?.name ?? columns[i]),
+    rows: rows.map((row) => kept.map((i, k) => (replaced[k] && row[i] !== null ? replaced[k].text(row[i]) : row[i]))),
+    hidden: columns.filter((column) => absent.includes(column)),
   };
+}
+
+/** "Not in this source: test_acc, flops." under a table whose NULL-only columns were hidden. */
+export function hiddenNote(shown) {
+  return shown.hidden?.length
+    ? h("p", { class: "muted hidden-columns" }, `Not in this source (a partial one), so not shown: ${shown.hidden.join(", ")}.`)
+    : null;
 }
 
 /** Rows shown per page of a result table; longer results get a pager (no new query). */

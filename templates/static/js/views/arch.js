@@ -3,7 +3,7 @@ import { h, message, formatValue } from "../dom.js";
 import { RouteError, choiceParam } from "../router.js";
 import { lines, objects } from "../charts.js";
 import { aggregateRuns, defaultMetric } from "../curves.js";
-import { downloadButtons, queryStats, resultTable } from "../table.js";
+import { downloadButtons, hiddenNote, present, queryStats, resultTable } from "../table.js";
 import { filterForm, readFilters, selectControl } from "./filters.js";
 
 export async function renderArch(view, ctx) {
@@ -45,11 +45,18 @@ export async function renderArch(view, ctx) {
       results.append(queryStats(result, db, "arch-lookup"));
       return;
     }
-    results.append(resultTable(result.columns, result.rows, { docs: ctx.docs, render: ctx.bench.renderers || {} }));
-    results.append(downloadButtons(result.columns, result.rows, `${ctx.page.key}-arch-${id}-results`));
+    const shown = present(result.columns, result.rows, ctx.bench.presentation, ctx.absentColumns);
+    results.append(resultTable(shown.columns, shown.rows, { docs: ctx.docs, render: ctx.bench.renderers || {} }));
+    results.append(hiddenNote(shown) || "");
+    results.append(downloadButtons(shown.columns, shown.rows, `${ctx.page.key}-arch-${id}-results`));
     results.append(queryStats(result, db, "arch-lookup"));
   }
   if (arch.curves_sql) await renderArchCurves(view, ctx, arch, id, params);
+  else if (ctx.page.db.partial) {
+    view.append(h("h3", {}, "Learning curves"),
+      message("info", `This database has no per-epoch results: its source (${ctx.page.db.partial}) holds final ` +
+        "values only. Converting the original release gives the curves."));
+  }
 }
 
 /** "it holds 300 of the 15,625 architectures (SYNTHETIC SAMPLE)." from the page data. */

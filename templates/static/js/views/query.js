@@ -2,7 +2,7 @@
 import { h, message } from "../dom.js";
 import { choiceParam } from "../router.js";
 import { chartFromSpec } from "../charts.js";
-import { downloadButtons, present, queryStats, resultTable } from "../table.js";
+import { downloadButtons, hiddenNote, present, queryStats, resultTable } from "../table.js";
 import { selectControl } from "./filters.js";
 
 const CHART_TYPES = ["default", "none", "scatter", "line", "bar"];
@@ -48,7 +48,7 @@ function showResult(output, ctx, db, result, { hint, basename, chartChange }) {
     output.append(message("warning", `Showing the first ${result.rows.length} rows; add a LIMIT to see a specific part.`));
   }
   output.append(queryStats(result, db, "query"));
-  const shown = present(result.columns, result.rows, ctx.bench.presentation);
+  const shown = present(result.columns, result.rows, ctx.bench.presentation, ctx.absentColumns);
   output.append(downloadButtons(shown.columns, shown.rows, basename));
   if (result.columns.length) output.append(chartControls(ctx, result.columns, state, chartChange));
   if (state.spec) output.append(chartFromSpec(state.spec, result.columns, result.rows, ctx.docs));
@@ -57,6 +57,7 @@ function showResult(output, ctx, db, result, { hint, basename, chartChange }) {
     docs: ctx.docs, render: ctx.bench.renderers || {},
     rowHref: archLink(ctx, result.columns),
   }));
+  output.append(hiddenNote(shown) || "");
 }
 
 function archLink(ctx, columns) {

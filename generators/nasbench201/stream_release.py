@@ -1,17 +1,19 @@
-"""A release read from one big pickle with ``stream``, unpickled in a child process.
+"""A release read from one big pickle (the .pth files, the NATS single file), in a child process.
 
-The child opens the file, streams ``arch2infos`` (``stream``: marker mode for protocol-2
+The child opens the file, streams ``arch2infos`` (``stream_unpickler``: marker mode for protocol-2
 streams, batch mode otherwise or after a marker mismatch, re-reading the file and skipping the
 entries already sent) and turns each architecture into rows; the parent only inserts them.
-Unpickling plus row building and SQLite inserts then run on both cores, and the child's memory
-(mostly the unpickler's memo array) is freed on exit.
+Unpickling plus row building and SQLite inserts then run on both cores (measured: the child alone
+takes as long as the whole conversion in one process), the child's memory (mostly the
+unpickler's memo array) is freed on exit, and its memory is limited (``child_process``).
 """
 from __future__ import annotations
 
 import bz2
 import gc
-import io
 import multiprocessing
+import os
+import pickle
 import struct
 import zipfile
 from pathlib import Path
@@ -21,11 +23,13 @@ from generators.common import InputError
 from generators.common.unpickle import restricted_load
 from nasbenchmark.nasbench201.graph_util import arch_json, arch_str_to_dict
 
-from .records import ArchRows, arch_rows
-from .release import Release, check_meta_archs
+from .child_process import become_reader
+from .entry_resolver import EntryResolver
+from .entry_stream import EntryFinder, SplicedStream
 from .pickle_head import scan_head
-from .spliced import ArchBoundaryFinder, SplicedReader
-from .stream import BoundaryMismatch, StreamingUnpickler, describe_load_error
+from .release import RELEASE_GLOBALS, Release, check_meta_archs
+from .rows import ArchRows, arch_rows
+from .stream_unpickler import BoundaryMismatch, StreamingUnpickler
 
 #: torch's legacy serialization header (torch/serialization.py).
 TORCH_MAGIC = 0x1950A86A20F9469CFC6C
@@ -33,21 +37,29 @@ TORCH_PROTOCOL_VERSION = 1001
 _READ_BUFFER = 1 << 20
 #: Architectures per message from the child (amortises pipe round trips).
 _SEND_ARCHS = 8
+#: Memory the reader child may use beyond what it has at start, besides the stream's size: the memo
+#: array of a full release is ~1.4 GB (8 bytes per memo index, ~1 index per 28 bytes of stream).
+_CHILD_MEMORY = 2 << 30
 
 
 class _PickleStream:
-    """The open pickle of one release file: where it starts, how long it is, what follows it."""
+    """The open pickle of one release file: where it starts and ends, what follows it, random access."""
 
-    def __init__(self, file: IO[bytes], source: str, size: int | None,
-                 after_load: Callable[[IO[bytes]], None] | None = None, closing: tuple = (),
+    def __init__(self, file: IO[bytes], source: str, end: int | None,
+                 after_load: Callable[[IO[bytes]], None] | None = None,
+                 read_at: Callable[[int, int], bytes] | None = None,
                  check_on_error: Callable[[Path], None] | None = None):
-        self.file, self.source, self.size, self.after_load = file, source, size, after_load
+        self.file, self.source, self.end, self.after_load = file, source, end, after_load
+        self.read_at = read_at
         self.check_on_error = check_on_error
-        self.closing = (file, *closing)
 
     def close(self) -> None:
-        for file in self.closing:
-            file.close()
+        self.file.close()
+
+
+def _read_at(file: IO[bytes]) -> Callable[[int, int], bytes]:
+    descriptor = file.fileno()
+    return lambda offset, size: os.pread(descriptor, size, offset)
 
 
 def _open_pth_legacy(path: Path) -> _PickleStream:
@@ -70,27 +82,40 @@ def _open_pth_legacy(path: Path) -> _PickleStream:
         if restricted_load(reader, [], source) != []:
             raise InputError(f"{source}: contains tensor storages; use the NAS-Bench-201 .pth (weights cleared)")
 
-    return _PickleStream(file, source, path.stat().st_size - file.tell(), storage_keys)
+    return _PickleStream(file, source, path.stat().st_size, storage_keys, _read_at(file))
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
 
 
 def _open_pth_zip(path: Path) -> _PickleStream:
+    """torch's zip container: ``<name>/data.pkl`` is stored uncompressed, so it is read in place."""
     source = str(path)
     try:
-        archive = zipfile.ZipFile(path)
-        members = [info for info in archive.infolist()
-                   if info.filename == "data.pkl" or info.filename.endswith("/data.pkl")]
+        with zipfile.ZipFile(path) as archive:
+            members = [info for info in archive.infolist()
+                       if info.filename == "data.pkl" or info.filename.endswith("/data.pkl")]
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"{source}: not a valid zip file ({exc}); download the file again") from None
     if len(members) != 1:
-        archive.close()
         raise InputError(f"{source}: a torch zip file holds exactly one <name>/data.pkl; found "
                          f"{[m.filename for m in members] or 'none'} (is this a torch checkpoint?)")
-    return _PickleStream(archive.open(members[0]), f"{source}:{members[0].filename}", members[0].file_size,
-                         closing=(archive,))
+    member = members[0]
+    if member.compress_type != zipfile.ZIP_STORED:
+        raise InputError(f"{source}: {member.filename} is compressed, torch.save stores it; not a torch file")
+    file = open(path, "rb")
+    file.seek(member.header_offset)
+    magic, name_length, extra_length = _LOCAL_HEADER.unpack(file.read(_LOCAL_HEADER.size))
+    if magic != b"PK\x03\x04":
+        file.close()
+        raise InputError(f"{source}: damaged zip entry {member.filename}; download the file again")
+    start = member.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    file.seek(start)
+    return _PickleStream(file, f"{source}:{member.filename}", start + member.file_size, read_at=_read_at(file))
 
 
 def _open_nats_single(path: Path) -> _PickleStream:
-    # bz2 does not record the decompressed size, so the memo is not pre-sized.
+    # bz2 does not record the decompressed size (no memo pre-sizing) and cannot be read at an offset.
     return _PickleStream(bz2.open(path, "rb"), str(path), None, check_on_error=_check_bz2)
 
 
@@ -118,12 +143,13 @@ class _Producer:
         self.pending: list[ArchRows] = []
         self.sent: set[int] = set()
         self.markers_made = False
-        self.read_mode = ""        # "markers" or "batch": how the last read went (see stream.py)
+        self.read_mode = ""        # "markers" or "batch": how the last read went (see stream_unpickler)
+        self.slow_reads = 0        # entries read again to resolve references to earlier ones
 
     def run(self) -> None:
         try:
             self._read(markers=True)
-        except BaseException as exc:  # noqa: BLE001 - a marker may have made any error; batch mode decides
+        except Exception as exc:  # noqa: BLE001 - a marker may have made any error; batch mode decides
             if not isinstance(exc, BoundaryMismatch) and not self.markers_made:
                 raise
             # Read again without markers; entries already sent are skipped.
@@ -139,30 +165,31 @@ class _Producer:
         head = scan_head(stream.file, self.source)
         stream.file.seek(start)
         unpickler = None
-        finder = None
-        if markers and head.protocol == 2:
-            finder = ArchBoundaryFinder(start, head.arch2infos_offset,
-                                        lambda: len(self.arch_strings) or 1 << 16,
-                                        lambda *found: unpickler.marker(*found))
-        spliced = SplicedReader(stream.file, start, finder=finder)
-        reader = io.BufferedReader(spliced, _READ_BUFFER)
-        unpickler = StreamingUnpickler(reader, self.source, head, self.on_item, stream.size)
+        finder = resolver = None
+        if markers and head.protocol == 2 and stream.read_at:
+            finder = EntryFinder(head.arch2infos_offset, lambda: len(self.arch_strings) or 1 << 16,
+                                 lambda *found: unpickler.marker(*found))
+            resolver = EntryResolver(stream.read_at, self.source, RELEASE_GLOBALS)
+        spliced = SplicedStream(stream.file, start, finder=finder)
+        unpickler = StreamingUnpickler(spliced, self.source, head, self.on_item, resolver, stream.end)
         unpickler.on_meta = self.on_meta
-        edits = [(head.arch2infos_offset, 1, unpickler.injection())]
+        injection = unpickler.injection()
+        edits = [(head.arch2infos_offset, 1, (injection,))]
         if head.frame:
             frame_at, frame_length = head.frame
-            edits.append((frame_at + 1, 8, struct.pack("<Q", frame_length + len(edits[0][2]) - 1)))
+            edits.append((frame_at + 1, 8, (struct.pack("<Q", frame_length + len(injection) - 1),)))
         spliced.edits = sorted(edits)
         try:
             top = unpickler.load()
             unpickler.check_markers_done()
         finally:
             self.markers_made = bool(unpickler.marker_keys)
+            self.slow_reads += unpickler.slow_reads
         self.read_mode = "markers" if self.markers_made else "batch"
         if not isinstance(top, dict) or top.get("arch2infos") is not unpickler.arch2infos:
             raise InputError(f"{self.source}: unexpected top-level layout; not a NAS-Bench-201 / NATS-tss release")
         if stream.after_load:
-            stream.after_load(reader)
+            stream.after_load(spliced)
 
     def on_meta(self, meta_archs: Any) -> None:
         if self.arch_strings:
@@ -193,13 +220,16 @@ class _Producer:
             self.pending = []
 
 
-def _produce(conn, path: str, fmt: str) -> None:
+def _produce(conn, path: str, fmt: str, parent_pid: int) -> None:
     """Child process entry point: every failure goes to the parent as one line."""
-    gc.disable()    # see gcpause.py; this process only unpickles
+    become_reader(parent_pid, _CHILD_MEMORY + Path(path).stat().st_size)
+    gc.disable()    # see convert.gc_paused; this process only unpickles
     producer = None
     try:
         producer = _Producer(conn, Path(path), fmt)
         producer.run()
+    except BrokenPipeError:
+        return          # the parent stopped reading: it is ending, and says why itself
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         source = producer.source if producer else path
         if producer and producer.stream.check_on_error and not isinstance(exc, InputError):
@@ -207,7 +237,10 @@ def _produce(conn, path: str, fmt: str) -> None:
                 producer.stream.check_on_error(Path(path))
             except (OSError, EOFError, ValueError) as corrupt:
                 exc = corrupt
-        conn.send(("error", str(describe_load_error(exc, source))))
+        try:
+            conn.send(("error", str(describe_load_error(exc, source))))
+        except OSError:
+            pass
     finally:
         if producer:
             producer.stream.close()
@@ -220,7 +253,7 @@ class StreamedRelease(Release):
         self.path = path
         context = multiprocessing.get_context()
         self.conn, child_conn = context.Pipe(duplex=False)
-        self.process = context.Process(target=_produce, args=(child_conn, str(path), fmt),
+        self.process = context.Process(target=_produce, args=(child_conn, str(path), fmt, os.getpid()),
                                        name=f"nb201 {fmt} reader", daemon=True)
         self.process.start()
         child_conn.close()
@@ -259,3 +292,23 @@ class StreamedRelease(Release):
         if self.process.is_alive():
             self.process.terminate()
         self.process.join()
+
+
+def describe_load_error(exc: BaseException, source: str) -> InputError:
+    """One-line InputError for whatever went wrong while unpickling ``source``."""
+    if isinstance(exc, InputError):
+        return exc
+    if isinstance(exc, pickle.UnpicklingError) and "Memo value not found" in str(exc):
+        return InputError(f"{source}: an architecture references an object of an architecture in an earlier "
+                          f"1,000-item batch ({exc}); this protocol-4 layout is read in batches, which keep "
+                          "only names across batches: please report this file")
+    if isinstance(exc, MemoryError):
+        return InputError(f"{source}: reading it needs more memory than a release file of its size can "
+                          "(a damaged or hostile pickle); download the file again")
+    if isinstance(exc, EOFError) or (isinstance(exc, pickle.UnpicklingError) and "truncated" in str(exc)):
+        return InputError(f"{source}: truncated (the pickle ends early); download the file again")
+    if isinstance(exc, zipfile.BadZipFile) or (isinstance(exc, OSError) and "Invalid data stream" in str(exc)):
+        return InputError(f"{source}: corrupt compressed data ({exc}); download the file again")
+    detail = " ".join(str(exc).split())[:200]
+    return InputError(f"{source}: not a valid release pickle ({type(exc).__name__}: {detail}); "
+                      "check that this is the original release file")
