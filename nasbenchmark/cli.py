@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - the helper itself only needs peewee
     sys.exit("the nasbenchmark command needs click: pip install 'nasbenchmark[cli]'")
 
 from . import database, registry
+from .errors import InputError
 from .provenance import read_provenance
 
 ENTRY_POINT_GROUP = "nasbenchmark.commands"
@@ -53,10 +54,6 @@ class _Group(click.Group):
         return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
-        try:
-            from generators.common.errors import InputError
-        except ImportError:  # the helper-only wheel: no converters, no InputError
-            InputError = ValueError  # noqa: N806
         try:
             return super().invoke(ctx)
         except (InputError, ValueError, database.DatabaseNotFoundError, sqlite3.DatabaseError, peewee.DatabaseError,

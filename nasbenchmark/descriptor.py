@@ -485,6 +485,27 @@ class Builder:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One file of an original release (or a prebuilt DB) and how to get and check it.
+
+    ``sha256`` is the published checksum, or one computed from a copy whose provenance ``note`` gives;
+    ``name_md5_suffix`` is the fragment some releases put in their file names (the md5's last hex digits).
+    ``available`` is False when the host is gone; ``note`` then names what still works."""
+
+    name: str
+    url: str | None
+    size: int | None = None
+    sha256: str | None = None
+    name_md5_suffix: str | None = None
+    license: str = ""
+    available: bool = True
+    note: str = ""
+    #: "release" (converted by ``generate``), "package" (a PyPI wheel holding release files) or
+    #: "nni-db" (NNI's prebuilt DB, adopted as it is).
+    kind: str = "release"
+
+
+@dataclass(frozen=True)
 class Example:
     """A canned query ``up`` prints on the embedded default DB."""
 
@@ -519,6 +540,8 @@ class Benchmark:
     examples: tuple[Example, ...] = ()
     #: SQL counting the architectures with results (a sample lists the space but evaluates a few).
     evaluated_archs_sql: str | None = None
+    #: The original release files and prebuilt DBs: where to get them, their size and checksum.
+    sources: tuple[Source, ...] = ()
 
     def table(self, name: str) -> Table:
         for table in (*self.tables, *self.site.tables):

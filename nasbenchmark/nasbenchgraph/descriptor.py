@@ -11,7 +11,7 @@ site's views. The schema, the peewee models, Datasette's metadata and the site d
 from __future__ import annotations
 
 from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, CannedQuery, ChoiceFilter, Column, Builder,
-                          Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Table,
+                          Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Source, Table,
                           ViewBudget, stop_sql)
 from ..provenance import METADATA_TABLE
 from .constants import DATASETS, DB_FILENAME, GENERATE_COMMAND, LINKS, NUM_ARCHS, NUM_NODES, OPS, PROTEINS_OPS
@@ -315,6 +315,25 @@ digits are the op indices of nodes 1 to 4 (<code>61237</code> = link 6, ops gcn 
     },
 )
 
+#: sha256 of the release's light files (the nas-bench-graph 1.4.0 wheel, byte-identical to the GitHub repo).
+LIGHT_FILES_SHA256 = {
+    "arxiv.bench": "7ee21a7653297a806c0ed1be3efe6ecc06acc84e48e942da0bfde0e5d287debe",
+    "citeseer.bench": "99c7f79b73372636305bf73fb32a58b63c57bd1871a152dd62ec72d984c8c50f",
+    "computers.bench": "fdb3dc0cf405d62322f0ab9614b2083c2a5e6576c2f43e4f2214be64bc62b1b3",
+    "cora.bench": "5e69b2f9bb08d8927d9ffd4921f8494a3cea349c9c3a461334cb9dc9e11701a8",
+    "cs.bench": "71ae8469930517160b024f52db6000a4897f1aff5d765beb27bb60952ed5bd31",
+    "photo.bench": "5511b4dc3f63fa988792177227db7901290fb9b27fc6c02e3036b29e134ed6df",
+    "physics.bench": "1e309bafee0b832c8b84fa3c039c36992bc0a910238b128f26b7e9190d7f2aea",
+    "proteins.bench": "b9e7fb0902bda44fec32c948e5fde822fb22d38d674c52e43ace5197378f2d21",
+    "pubmed.bench": "10b4dcf6cfd3a24f6059f7d541a4a872960b4adac0b3dba26abed1bb9a3d904d",
+}
+SOURCES = (
+    Source("nas_bench_graph-1.4.0-py3-none-any.whl",
+           "https://files.pythonhosted.org/packages/py3/n/nas-bench-graph/nas_bench_graph-1.4.0-py3-none-any.whl",
+           size=5_868_117, sha256="f6ea43836262f1ee8d60c35bbbd20aa2536ee1f8492025e3b0b90096f5afc6ad",
+           license="Apache-2.0", kind="package", note="pip install nas-bench-graph==1.4.0; its light/*.bench files"),
+)
+
 _INSTALLED = Builder("generators.nasbenchgraph:convert_installed",
                      "real: the light/*.bench files of the installed nas-bench-graph wheel")
 
@@ -341,4 +360,5 @@ BENCHMARK = Benchmark(
     full_scale=_INSTALLED,
     examples=(Example("top 5 architectures on cora by test performance", "top_architectures",
                       {"dataset": "cora", "k": "5"}),),
+    sources=SOURCES,
 )
