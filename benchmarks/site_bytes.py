@@ -36,9 +36,10 @@ def prepare_dbs(work: Path) -> Path:
     return db_dir
 
 
-def budget_views() -> list[tuple]:
+def budget_views(report) -> list[tuple]:
+    available = {item.key for item in report.benchmarks if item.available}
     return [(f"{bench.key} {view.label}", f"{bench.key}/index.html#/{view.route}", view.counter, view.budget_bytes)
-            for bench in registry.benchmarks() for view in bench.site.budgets]
+            for bench in registry.benchmarks() if bench.key in available for view in bench.site.budgets]
 
 
 def canned_views(report) -> list[tuple]:
@@ -61,9 +62,10 @@ def main() -> None:
     report = build(args.work / "site", db_dir, log=lambda text: None)
     print(f"site built in {time.monotonic() - started:.0f} s\n{report.summary()}\n")
 
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    views = budget_views()
+    views = budget_views(report)
     print(f"{'view':58} {'query KiB':>10} {'requests':>8} {'page total KiB':>15}  budget")
     with serve(args.work / "site") as server, sync_playwright() as playwright:
         browser = launch(playwright)
@@ -73,7 +75,7 @@ def main() -> None:
                     stats = _all_queries(browser, server.url + path)
                 else:
                     stats = view_bytes(browser, server.url + path, query)
-            except RuntimeError as exc:
+            except (RuntimeError, PlaywrightTimeout) as exc:
                 print(f"{label:58} {'stopped':>10}  {str(exc)[:90]}")
                 continue
             verdict = "" if budget is None else (

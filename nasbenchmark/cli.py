@@ -1,9 +1,10 @@
 """The ``nasbenchmark`` command: a thin click layer, each command mirroring one API call.
 
 The helper itself provides ``info``, ``query <benchmark>`` (from each benchmark's ``cli.query``) and
-``serve``. Commands that need the source checkout (``generate``, ``build-site``, ``up``) come from the
-``nasbenchmark.commands`` entry points the repository's pyproject declares; the helper's own wheel has
-none of them, so it lists only what works there and names what to install for the rest.
+``serve``. Commands that need the source checkout (``generate``, ``download``, ``adopt``, ``build-site``,
+``up``) come from the ``nasbenchmark.commands`` entry points the repository's pyproject declares; the
+helper's own wheel has none of them, so it lists only what works there and names what to install for
+the rest.
 
 SIGTERM and SIGHUP end the command like Ctrl-C: ``finally`` blocks stop servers and remove temp files.
 """
@@ -32,6 +33,8 @@ SOURCE_COMMANDS = {
     "generate": "the converters (generators/)",
     "build-site": "the site builder (site_builder/, templates/)",
     "up": "the converters and the site builder",
+    "download": "the downloader and the converters (generators/)",
+    "adopt": "the converters (generators/)",
 }
 _SOURCE_HINT = ("they ship with the source repository, not with the helper wheel: in a clone, "
                 "pip install -e '.[all]'")

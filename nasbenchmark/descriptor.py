@@ -265,7 +265,8 @@ class CannedQuery:
     ``body`` reads parameter values only from the one-row ``params`` table (``cross join params p``,
     ``(select k from params)``), which ``sql`` defines before it: blank values become the defaults and
     any bad value stops the query with one message naming every bad parameter. A body that starts with
-    ``with`` continues that WITH clause. Values are bound, never formatted in.
+    ``with`` continues that WITH clause. Values are bound, never formatted in. ``params`` is
+    MATERIALIZED (SQLite 3.35+): read once, not re-checked for every row that reads it.
     """
 
     name: str
@@ -315,7 +316,7 @@ class CannedQuery:
             for p in self.params)
         head = (f"with raw as (\n  select\n    {raw}\n),\n"
                 f"checked as (\n  select *, {' || '.join(problems) or chr(39) * 2} as problem from raw\n),\n"
-                f"params as (\n  select\n    {values}\n  from checked\n)")
+                f"params as materialized (\n  select\n    {values}\n  from checked\n)")
         if re.match(r"with\b", body, re.I):
             return head + ",\n" + body[4:].lstrip()
         return head + "\n" + body
@@ -406,6 +407,21 @@ class ArchSpec:
 
 
 @dataclass(frozen=True)
+class DesignerSpec:
+    """The cell designer ``#/-/designer``: draw or edit a cell in the browser, see what makes it invalid as
+    you edit, and look it up; the URL holds the cell, so a designed cell is a link.
+
+    ``js_module`` is ``templates/static/js/bench/<name>.js``, the editor: it reads the cell from the URL's
+    parameters and writes it back, draws it for editing, lists its problems and gives its lookup key (e.g.
+    the canonical hash). ``lookup_sql`` binds ``:key`` and returns the architecture page's id as ``id``; the
+    page then shows ``ArchSpec.results_sql`` for it. ``help`` is shown above the editor."""
+
+    js_module: str
+    lookup_sql: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
 class ViewBudget:
     """A view of the site and the most bytes it may fetch on a full-scale DB (``benchmarks/site_bytes.py``).
 
@@ -438,6 +454,7 @@ class SiteViews:
     budgets: tuple[ViewBudget, ...] = ()
     #: Covering indexes the browser DB adds to the benchmark's own tables: table name -> indexes.
     indexes: dict[str, tuple[Index, ...]] = field(default_factory=dict)
+    designer: DesignerSpec | None = None
 
     def statements(self, tables_by_name: dict[str, Table]) -> list[str]:
         """The SQL that turns a copy of the benchmark DB into the browser DB: site tables, fills, indexes."""

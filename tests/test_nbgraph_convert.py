@@ -200,7 +200,7 @@ def test_bad_inputs_raise_one_line_input_error_and_write_nothing(tmp_path):
     output = tmp_path / "out" / "nasbenchgraph.db"
     for name, (path, message) in bad_inputs(tmp_path).items():
         with pytest.raises(InputError) as error:
-            convert([path], output, progress=False)
+            convert([path], output, progress=False, force=True)
         assert message in str(error.value), name
         assert str(path) in str(error.value) and "\n" not in str(error.value), name
         assert not output.exists(), name
@@ -227,16 +227,20 @@ def test_cli_generate_and_failure_keeps_earlier_db(nasbenchmark_dir, tmp_path):
     done = runner.invoke(main, ["generate", "nbgraph", "--input", str(cora), "--quiet"])
     assert done.exit_code == 0, done.output
     output = nasbenchmark_dir / "nasbenchgraph.db"
-    assert f"wrote {output}" in done.output and '"cora": 26206' in done.output
+    assert f"wrote {output}: 26,206 architectures, 26,206 results (cora 26,206)" in done.output
     before = sha256_file(output)
 
     cases = bad_inputs(tmp_path)
+    failed = runner.invoke(main, ["generate", "nbgraph", "--input", str(cases["truncated"][0]), "--quiet"])
+    assert failed.exit_code == 1 and failed.output.startswith("Error: ") and "sha256" in failed.output
+    assert len(failed.output.strip().splitlines()) == 1, failed.output
     for name in ("truncated", "disallowed global", "unknown dataset"):
-        path, message = cases[name]
-        failed = runner.invoke(main, ["generate", "nbgraph", "--input", str(path), "--quiet"])
+        path, message = cases[name]  # --force: past the checksum check (one WARNING line), to the reader's error
+        failed = runner.invoke(main, ["generate", "nbgraph", "--input", str(path), "--quiet", "--force"])
         assert failed.exit_code == 1, name
-        assert message in failed.output and failed.output.startswith("Error: "), name
-        assert len(failed.output.strip().splitlines()) == 1, failed.output
+        *warnings, error = failed.output.strip().splitlines()
+        assert message in error and error.startswith("Error: "), name
+        assert all(line.startswith("WARNING: ") for line in warnings) and len(warnings) <= 1, failed.output
         assert sha256_file(output) == before, name
     assert sorted(p.name for p in nasbenchmark_dir.iterdir()) == ["nasbenchgraph.db"]  # no temp files left
     assert rows(output, "select count(*) from nbgraphresult where dataset = 'cora'") == [(26206,)]

@@ -7,6 +7,8 @@ import shutil
 import sqlite3
 
 import pytest
+
+from nasbenchmark import registry
 from click.testing import CliRunner
 
 from site_builder import build
@@ -26,6 +28,9 @@ def db_dir(tmp_path_factory):
     with sqlite3.connect(nb201) as conn:  # a provenance value with markup must render as text
         conn.execute("insert into metadata values ('note', ?)", (HOSTILE,))
     convert(None, directory / "nasbenchgraph.db", progress=False)
+    for bench in registry.benchmarks():  # the others: their labelled samples
+        if not (directory / bench.db_filename).exists():
+            (bench.sample or bench.embedded).build(directory / bench.db_filename)
     return directory
 
 

@@ -15,11 +15,13 @@ from nasbenchmark.nasbench201.constants import DB_FILENAME
 @click.option("--output", type=click.Path(dir_okay=False),
               help=f"Output DB (default: $NASBENCHMARK_DIR/{DB_FILENAME}).")
 @click.option("--sample", is_flag=True, help="Mark the DB as a synthetic sample (for fixture inputs).")
+@click.option("--force", is_flag=True, help="Convert a known release file whose checksum differs (marked in the "
+              "DB's metadata) instead of refusing it.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def generate(input_path, output, sample, quiet):
+def generate(input_path, output, sample, force, quiet):
     """Convert NAS-Bench-201 / NATS-Bench topology release files to SQLite."""
     from . import convert
 
     output = output or database.database_path(DB_FILENAME)
-    summary = convert(input_path, output, progress=not quiet, synthetic=sample)
+    summary = convert(input_path, output, progress=not quiet, synthetic=sample, force=force)
     click.echo(f"wrote {output}: {summary}")

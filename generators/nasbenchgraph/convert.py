@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from generators.checksums import check_inputs
 from generators.common import InputError, add_search_index, atomic_database, write_metadata
+from generators.common.output import check_output_path
 from nasbenchmark import database
 from nasbenchmark.nasbenchgraph.constants import DATASET_METRIC, DATASET_OPS, DB_FILENAME, OP_INDEX
 from nasbenchmark.nasbenchgraph.descriptor import ARCH_TABLE, BENCHMARK, DATASET_TABLE, RESULT_TABLE
@@ -18,19 +20,22 @@ from .reader import read_bench
 
 
 def convert(inputs: str | Path | Iterable[str | Path] | None = None, output_path: str | Path | None = None,
-            progress: bool = True) -> dict:
+            progress: bool = True, force: bool = False) -> dict:
     """Convert ``.bench`` files to one SQLite DB; returns a summary (datasets, row counts, seconds).
 
     ``inputs``: None for the installed ``nas-bench-graph`` package, else files/folders (see
     ``resolve_inputs``). ``output_path`` defaults to ``$NASBENCHMARK_DIR/nasbenchgraph.db``.
     Every file is read and checked before anything is written; bad input raises ``InputError``
-    and leaves an existing DB untouched.
+    and leaves an existing DB untouched. A known release file whose checksum differs is refused
+    unless ``force`` (then the metadata says so).
     """
     from tqdm import tqdm
 
     started = time.perf_counter()
     files = resolve_inputs(inputs)
-    output = Path(output_path) if output_path else database.database_path(DB_FILENAME)
+    checked = check_inputs(files.values(), BENCHMARK.key, force)
+    # Before reading the files: a bad --output fails in a moment, not after every file is read.
+    output = check_output_path(output_path or database.database_path(DB_FILENAME), files.values())
     results = {dataset: read_bench(path, dataset)
                for dataset, path in tqdm(files.items(), desc="nbgraph: reading", unit="file", disable=not progress)}
     keys = sorted({row[1] for rows in results.values() for row in rows})
@@ -48,7 +53,7 @@ def convert(inputs: str | Path | Iterable[str | Path] | None = None, output_path
             conn.execute(statement)
         add_search_index(conn, BENCHMARK.key)
         write_metadata(conn, benchmark=BENCHMARK.key, sources=list(files.values()), synthetic=False,
-                       datasets=",".join(results), **_package_metadata(files))
+                       datasets=",".join(results), **_package_metadata(files), **checked)
     return {"datasets": {dataset: len(rows) for dataset, rows in results.items()},
             "architectures": len(keys), "results": sum(len(rows) for rows in results.values()),
             "seconds": round(time.perf_counter() - started, 2)}

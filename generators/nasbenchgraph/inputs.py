@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import os
 from pathlib import Path
 from typing import Iterable
 
@@ -58,11 +59,9 @@ def resolve_inputs(inputs: str | Path | Iterable[str | Path] | None) -> dict[str
             if not found:
                 raise InputError(f"{path}: no .bench files here or in {path / 'light'}; pass the nas_bench_graph "
                                  "package folder, its light/ folder or the .bench files")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
+            files.extend(map(_regular_file, found))
         else:
-            raise InputError(f"{path}: no such file or folder")
+            files.append(_regular_file(path))
     by_dataset: dict[str, Path] = {}
     for file in files:
         dataset = file.name.split(".")[0]
@@ -73,3 +72,17 @@ def resolve_inputs(inputs: str | Path | Iterable[str | Path] | None) -> dict[str
             raise InputError(f"{file}: dataset {dataset!r} given twice (also {by_dataset[dataset]}); pass each once")
         by_dataset[dataset] = file
     return {dataset: by_dataset[dataset] for dataset in DATASETS if dataset in by_dataset}
+
+
+def _regular_file(path: Path) -> Path:
+    """``path`` when it is a regular file (or a link to one); InputError saying what it is otherwise."""
+    if path.is_file():
+        return path
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a .bench file; remove or rename it, or pass the .bench files")
+    if path.is_symlink():
+        raise InputError(f"{path}: a symbolic link that loops or leads nowhere (-> {os.readlink(path)}); "
+                         "fix or remove the link")
+    if path.exists():      # a FIFO or a device: reading it could block or never end
+        raise InputError(f"{path}: not a regular file; pass the .bench files")
+    raise InputError(f"{path}: no such file or folder")

@@ -43,71 +43,81 @@ export function cellNodes(cellSpec, cell) {
   return { nodes, concat: Array.isArray(cellSpec[`${cell}_concat`]) ? cellSpec[`${cell}_concat`] : [] };
 }
 
+/** The point at ``t`` of the quadratic curve from ``a`` through control point ``c`` to ``b``. */
+function along(a, c, b, t) {
+  const u = 1 - t;
+  return [u * u * a[0] + 2 * u * t * c[0] + t * t * b[0], u * u * a[1] + 2 * u * t * c[1] + t * t * b[1]];
+}
+
 /**
- * Positions of a cell's states in columns by depth (inputs first, the output last) and its edges:
- * {states: [{state, label, x, y}], output: {x, y}, edges: [{from, to, op, bow}], concat: [state]}.
+ * A cell drawn left to right: the two input states, then node 0, 1, ... in their own columns on two
+ * alternating rows, then the output. Each edge bows away from the states it passes (more the longer it is);
+ * its label sits a fixed distance before its node, so the labels gather around the node they feed.
+ * Returns {states: [{state, label, x, y}], output: {x, y}, edges: [{from, to, op, path, label: [x, y]}], concat}.
  */
-export function cellLayout({ nodes, concat }, width = 720) {
-  const depth = [0, 0];
-  nodes.forEach((inputs, i) => { depth[i + 2] = 1 + Math.max(...inputs.map((e) => depth[e.input] ?? 0)); });
-  const columns = Math.max(...depth) + 2;
-  const byColumn = new Map();
-  depth.forEach((d, state) => byColumn.set(d, [...(byColumn.get(d) || []), state]));
-  const tallest = Math.max(...[...byColumn.values()].map((states) => states.length));
-  const height = Math.max(220, 90 * tallest + 40);
-  const x = (column) => 60 + (column * (width - 120)) / (columns - 1);
-  const states = [];
-  for (const [column, members] of byColumn) {
-    members.forEach((state, i) => states.push({ state, label: stateName(state), x: x(column), y: ((i + 1) * height) / (members.length + 1) }));
-  }
-  states.sort((a, b) => a.state - b.state);
-  const edges = nodes.flatMap((inputs, i) => inputs.map((edge, side) => ({
-    from: edge.input, to: i + 2, op: edge.op,
-    // Both inputs of a node from one state: bow the two arcs apart so both labels show.
-    bow: inputs[0].input === inputs[1].input ? (side === 0 ? -40 : 40) : 0,
-  })));
-  return { states, output: { x: x(columns - 1), y: height / 2 }, edges, concat, height, width };
+export function cellLayout({ nodes, concat }, width = 760) {
+  const step = (width - 160) / (nodes.length + 1);
+  const height = 280 + 30 * nodes.length;
+  const row = (k) => height * (k % 2 ? 0.36 : 0.64);
+  const states = [{ state: 0, x: 50, y: height * 0.2 }, { state: 1, x: 50, y: height * 0.8 },
+    ...nodes.map((_, i) => ({ state: i + 2, x: 50 + (i + 1) * step, y: row(i) }))]
+    .map((point) => ({ ...point, label: stateName(point.state) }));
+  const column = (state) => Math.max(0, state - 1);
+  const edges = nodes.flatMap((inputs, i) => inputs.map((edge, side) => {
+    const from = states[edge.input] || states[0];
+    const to = states[i + 2];
+    const span = column(to.state) - column(from.state);
+    const twin = inputs[0].input === inputs[1].input;
+    const bow = (side === 0 ? -1 : 1) * (span > 1 ? 26 * (span - 1) : twin ? 20 : 0);
+    const angle = Math.atan2(to.y - from.y, to.x - from.x);
+    const a = [from.x + 22 * Math.cos(angle), from.y + 22 * Math.sin(angle)];
+    const b = [to.x - 22 * Math.cos(angle), to.y - 22 * Math.sin(angle)];
+    const mid = [(a[0] + b[0]) / 2 - bow * Math.sin(angle), (a[1] + b[1]) / 2 + bow * Math.cos(angle)];
+    const control = [2 * mid[0] - (a[0] + b[0]) / 2, 2 * mid[1] - (a[1] + b[1]) / 2];
+    return { from: edge.input, to: i + 2, op: edge.op, path: `M ${a[0]} ${a[1]} Q ${control[0]} ${control[1]} ${b[0]} ${b[1]}`,
+      label: along(a, control, b, Math.min(0.85, Math.max(0.5, 1 - 62 / Math.hypot(b[0] - a[0], b[1] - a[1])))) };
+  }));
+  return { states, output: { x: width - 45, y: height / 2 }, edges, concat, height, width };
 }
 
 function drawCell(cellSpec, cell, title) {
   const layout = cellLayout(cellNodes(cellSpec, cell));
-  const at = (state) => layout.states.find((p) => p.state === state);
   const description = layout.edges.map((e) => `${stateName(e.to)} <- ${e.op}(${stateName(e.from)})`).join("; ") +
     `; output = concat(${layout.concat.map(stateName).join(", ")})`;
+  const marker = `arrow-${cell}`;
   const svg = s("svg", { viewBox: `0 0 ${layout.width} ${layout.height}`, class: "cell-graph", role: "img", "aria-label": `${title}: ${description}` },
     s("title", {}, `${title}: ${description}`),
-    s("defs", {}, s("marker", { id: `arrow-${cell}`, viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "7",
+    s("defs", {}, s("marker", { id: marker, viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "7",
       markerHeight: "7", orient: "auto-start-reverse" }, s("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#444" }))),
     s("text", { x: 8, y: 18, "font-size": 14, "font-weight": "bold" }, title));
-  const arc = (from, to, bow, attrs) => {
-    const angle = Math.atan2(to.y - from.y, to.x - from.x);
-    const [x1, y1] = [from.x + 24 * Math.cos(angle), from.y + 24 * Math.sin(angle)];
-    const [x2, y2] = [to.x - 24 * Math.cos(angle), to.y - 24 * Math.sin(angle)];
-    const [mx, my] = [(x1 + x2) / 2 - bow * Math.sin(angle), (y1 + y2) / 2 + bow * Math.cos(angle)];
-    svg.append(s("path", { d: `M ${x1} ${y1} Q ${2 * mx - (x1 + x2) / 2} ${2 * my - (y1 + y2) / 2} ${x2} ${y2}`, fill: "none",
-      "marker-end": `url(#arrow-${cell})`, ...attrs }));
-    return [mx, my];
-  };
   for (const state of layout.concat) {
-    if (at(state)) arc(at(state), layout.output, 0, { stroke: "#777", "stroke-width": 1.2, "stroke-dasharray": "5 4", class: "concat" });
+    const from = layout.states[state];
+    if (!from) continue;
+    svg.append(s("line", { x1: from.x + 22, y1: from.y, x2: layout.output.x - 32, y2: layout.output.y, stroke: "#777",
+      "stroke-width": 1.2, "stroke-dasharray": "5 4", "marker-end": `url(#${marker})`, class: "concat" }));
   }
   for (const edge of layout.edges) {
     const color = COLORS[edge.op] || "#444";
-    const [mx, my] = arc(at(edge.from) || layout.states[0], at(edge.to), edge.bow,
-      { stroke: color, "stroke-width": 2, class: `edge op-${edge.op}` });
-    const labelWidth = String(edge.op).length * 6.6 + 10;
+    svg.append(s("path", { d: edge.path, fill: "none", stroke: color, "stroke-width": 2, "marker-end": `url(#${marker})`,
+      class: `edge op-${edge.op}` }));
+  }
+  for (const edge of layout.edges) {  // labels above every edge
+    const color = COLORS[edge.op] || "#444";
+    const [x, y] = edge.label;
+    const labelWidth = String(edge.op).length * 6.2 + 8;
     svg.append(s("g", { class: "edge-label" },
-      s("rect", { x: mx - labelWidth / 2, y: my - 9, width: labelWidth, height: 17, rx: 4, fill: "#fff", stroke: color }),
-      s("text", { x: mx, y: my + 4, "text-anchor": "middle", fill: color, "font-size": 11 }, edge.op)));
+      s("rect", { x: x - labelWidth / 2, y: y - 8, width: labelWidth, height: 15, rx: 4, fill: "#fff", "fill-opacity": 0.9, stroke: color }),
+      s("text", { x, y: y + 4, "text-anchor": "middle", fill: color, "font-size": 10.5 }, edge.op)));
   }
   for (const point of layout.states) {
+    const input = point.state < 2;
     svg.append(s("g", { class: "node" },
-      s("circle", { cx: point.x, cy: point.y, r: 22, fill: point.state < 2 ? "#e8eef8" : "#fff", stroke: "#333", "stroke-width": 1.5 }),
-      s("text", { x: point.x, y: point.y + 4, "text-anchor": "middle", "font-size": 11 }, point.state < 2 ? point.label : "+"),
-      point.state < 2 ? null : s("text", { x: point.x, y: point.y + 36, "text-anchor": "middle", "font-size": 10, fill: "#555" }, point.label)));
+      s("circle", { cx: point.x, cy: point.y, r: 22, fill: input ? "#e8eef8" : "#fff", stroke: "#333", "stroke-width": 1.5 }),
+      s("text", { x: point.x, y: point.y + 4, "text-anchor": "middle", "font-size": input ? 10 : 14 }, input ? point.label : "+"),
+      input ? null : s("text", { x: point.x, y: point.y + 36, "text-anchor": "middle", "font-size": 10, fill: "#555" }, point.label)));
   }
   svg.append(s("g", { class: "node output" },
-    s("rect", { x: layout.output.x - 30, y: layout.output.y - 16, width: 60, height: 32, rx: 6, fill: "#e8eef8", stroke: "#333" }),
+    s("rect", { x: layout.output.x - 32, y: layout.output.y - 16, width: 64, height: 32, rx: 6, fill: "#e8eef8", stroke: "#333" }),
     s("text", { x: layout.output.x, y: layout.output.y + 4, "text-anchor": "middle", "font-size": 11 }, "concat")));
   return svg;
 }

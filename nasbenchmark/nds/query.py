@@ -1,0 +1,169 @@
+"""Query NDS results: ``query_nds_computed_stats`` (NNI: ``query_nds_trial_stats``).
+
+Each query is a single SQL statement (plus one for all per-epoch rows when asked), built from bound
+parameters, instead of NNI's one query per trial.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from .constants import DATASETS, GENERATORS, MODEL_FAMILIES, PROPOSERS
+from .descriptor import CELL_PREFIX
+from .schema import CONFIG_COLUMNS, DATABASE, INTERMEDIATE_COLUMNS, STATS_COLUMNS
+
+_REDUCTIONS = (None, "none", "mean")
+_CHOICES = {"model_family": MODEL_FAMILIES, "proposer": PROPOSERS, "generator": GENERATORS, "dataset": DATASETS}
+_JSON_CONFIG_COLUMNS = ("model_spec", "cell_spec", "optim")
+#: Columns a 'mean' reduction averages: every number (the text columns say where a single run came from).
+_MEAN_COLUMNS = [name for name in STATS_COLUMNS if name not in ("job_id", "sweep", "rerun_group")]
+
+
+def spec_json(spec: dict) -> str:
+    """A spec as the DB stores it: JSON with sorted keys and no spaces, so key order never matters."""
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+
+
+def _selection(filters: dict[str, Any]) -> tuple[str, str, list]:
+    """(the configuration table as the FROM clause names it, the WHERE clause, its parameters)."""
+    source = "ndstrialconfig c"
+    conditions, params = [], []
+    for name, value in filters.items():
+        if value is None:
+            continue
+        column = f"c.{name}"
+        if name in _CHOICES:
+            if not isinstance(value, str) or value.lower() not in _CHOICES[name]:
+                raise ValueError(f"unsupported {name} {value!r}; expected one of {_CHOICES[name]} or None")
+            value = value.lower()
+        elif name in ("model_spec", "cell_spec"):
+            if not isinstance(value, dict):
+                raise ValueError(f"{name} must be a dict (cell_spec={{}} for families without cells) or None, "
+                                 f"got {type(value).__name__}")
+            if name == "cell_spec" and value:
+                # A cell: through the index on the text's first characters (the whole text has none). SQLite's
+                # statistics average over the 70 % of configurations without cells, so it would prefer
+                # model_spec, which thousands of NAS-cell configurations share: hence the hint. The unary +
+                # keeps SQLite from substituting the value into substr(), which would hide the index.
+                source += " indexed by ndstrialconfig_cell_spec_prefix"
+                conditions.append(f"substr(c.cell_spec, 1, {CELL_PREFIX}) = ?")
+                params.append(spec_json(value)[:CELL_PREFIX])
+                column = "+c.cell_spec"
+            value = spec_json(value)
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"unsupported num_epochs {value!r}; expected a positive number of epochs "
+                             "(100 on cifar10; ImageNet runs are shorter) or None")
+        conditions.append(f"{column} = ?")
+        params.append(value)
+    return source, (" where " + " and ".join(conditions)) if conditions else "", params
+
+
+def _config_dict(row: tuple) -> dict:
+    config = dict(zip(CONFIG_COLUMNS, row))
+    for name in _JSON_CONFIG_COLUMNS:
+        config[name] = json.loads(config[name])
+    return config
+
+
+def query_nds_computed_stats(model_family, proposer, generator, model_spec, cell_spec, dataset, num_epochs=None,
+                             reduction=None, include_intermediates=False) -> Iterator[dict]:
+    """Query NDS results, one dict per training run (or per configuration with ``reduction='mean'``).
+
+    Every filter is an equality on the configuration; ``None`` matches all.
+
+    Parameters
+    ----------
+    model_family : str or None
+        ``'nas_cell'``, ``'residual_bottleneck'``, ``'residual_basic'`` or ``'vanilla'``.
+    proposer : str or None
+        The design space: ``'amoeba'``, ``'darts'``, ``'enas'``, ``'nasnet'``, ``'pnas'``, ``'resnext-a'``,
+        ``'resnext-b'``, ``'resnet-b'``, ``'resnet'`` or ``'vanilla'``.
+    generator : str or None
+        How configurations were sampled: ``'random'``, ``'fix_w_d'`` or ``'tune_lr_wd'``.
+    model_spec : dict or None
+        The network, as stored (any key order): ``{'ds': [...], 'ws': [...], 'ss': [...]}`` (plus
+        ``'bot_muls'`` and ``'num_gs'`` for bottleneck blocks), or for NAS cells ``{'num_nodes_normal',
+        'num_nodes_reduce', 'depth', 'width', 'aux', 'drop_prob'}``.
+    cell_spec : dict or None
+        The NAS cells (``'normal_0_op_x'``, ``'normal_0_input_x'``, ..., ``'reduce_concat'``); ``{}`` selects
+        the families without cells exactly.
+    dataset : str or None
+        ``'cifar10'`` or ``'imagenet'``.
+    num_epochs : int or None
+        Training epochs.
+    reduction : str or None
+        ``None`` or ``'none'``: one dict per run. ``'mean'``: one dict per configuration, every number
+        averaged over its runs (``id`` is None, no ``seed`` and no per-run labels).
+    include_intermediates : bool
+        Add ``'intermediates'``: the per-epoch rows (``current_epoch`` 1-based). With ``'mean'`` they are
+        per-epoch means over the runs.
+
+    Returns
+    -------
+    generator of dict
+        ``{'id', 'config': {'id', 'model_family', 'model_spec', 'cell_spec', 'dataset', 'generator', 'proposer',
+        'base_lr', 'weight_decay', 'num_epochs', 'optim'}, 'seed', 'final_train_acc', 'final_train_loss',
+        'final_test_acc', 'best_train_acc', 'best_train_loss', 'best_test_acc', 'parameters', 'flops',
+        'iter_time', ...}``: NNI's keys first, then the fields NNI drops. Accuracies are percent,
+        ``parameters`` millions, ``flops`` MFLOPs.
+
+    Example
+    -------
+    >>> spec = {'ds': [1, 12, 12, 12], 'ss': [1, 1, 2, 2], 'ws': [16, 24, 24, 40]}
+    >>> for run in query_nds_computed_stats('residual_basic', 'resnet', 'random', spec, {}, 'cifar10'):
+    ...     print(run['seed'], run['final_test_acc'])
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"Unsupported reduction: {reduction!r}; expected None, 'none' or 'mean'")
+    mean = reduction == "mean"
+    source, where, params = _selection({"model_family": model_family, "proposer": proposer, "generator": generator,
+                            "model_spec": model_spec, "cell_spec": cell_spec, "dataset": dataset,
+                            "num_epochs": num_epochs})
+    db = DATABASE.connection()
+    config_sql = ", ".join(f"c.{column}" for column in CONFIG_COLUMNS)
+    if mean:
+        stats_sql = ", ".join(f"avg(s.{column})" for column in _MEAN_COLUMNS)
+        rows = db.execute_sql(
+            f"select {config_sql}, {stats_sql} from {source} join ndstrialstats s on s.config_id = c.id"
+            f"{where} group by c.id order by c.id", params).fetchall()
+    else:
+        stats_sql = ", ".join(f"s.{column}" for column in STATS_COLUMNS)
+        rows = db.execute_sql(
+            f"select {config_sql}, s.id, s.seed, {stats_sql} from {source} "
+            f"join ndstrialstats s on s.config_id = c.id{where} order by c.id, s.id", params).fetchall()
+    intermediates = _intermediates(db, source, where, params, mean) if include_intermediates else None
+    width = len(CONFIG_COLUMNS)
+    for row in rows:
+        config = _config_dict(row[:width])
+        if mean:
+            result = {"id": None, "config": config, **dict(zip(_MEAN_COLUMNS, row[width:]))}
+            key = config["id"]
+        else:
+            result = {"id": row[width], "config": config, "seed": row[width + 1],
+                      **dict(zip(STATS_COLUMNS, row[width + 2:]))}
+            key = result["id"]
+        if intermediates is not None:
+            result["intermediates"] = intermediates.get(key, [])
+        yield result
+
+
+def _intermediates(db, source: str, where: str, params: list, mean: bool) -> dict[int, list[dict]]:
+    """All per-epoch rows of the selected runs in one query, grouped by trial (or configuration when mean)."""
+    joins = f"from {source} join ndstrialstats s on s.config_id = c.id join ndsintermediatestats i on i.trial_id = s.id"
+    if mean:
+        metrics = ", ".join(f"avg(i.{column})" for column in INTERMEDIATE_COLUMNS)
+        sql = (f"select c.id, i.current_epoch, {metrics} {joins}{where} "
+               "group by c.id, i.current_epoch order by c.id, i.current_epoch")
+        names = ["current_epoch"] + INTERMEDIATE_COLUMNS
+    else:
+        metrics = ", ".join(f"i.{column}" for column in INTERMEDIATE_COLUMNS)
+        sql = f"select s.id, i.id, i.current_epoch, {metrics} {joins}{where} order by s.id, i.current_epoch"
+        names = ["id", "current_epoch"] + INTERMEDIATE_COLUMNS
+    grouped: dict[int, list[dict]] = {}
+    for row in db.execute_sql(sql, params):
+        grouped.setdefault(row[0], []).append(dict(zip(names, row[1:])))
+    return grouped
+
+
+#: NNI's released name.
+query_nds_trial_stats = query_nds_computed_stats
