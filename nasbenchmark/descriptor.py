@@ -475,9 +475,10 @@ class SiteViews:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """Facts about the architectures, shown on the site and handed to its JavaScript as page data."""
+    """Facts about the architectures, shown on the site and handed to its JavaScript as page data.
+    ``size``: how many architectures the space has (None where the release samples a continuous space)."""
 
-    size: int
+    size: int | None
     #: How an architecture is spelled and what it means (trusted HTML written by us, never DB values).
     prose_html: str
     #: Named lists the page's cell module reads (ops, edges, ...): one source for Python and JS.

@@ -64,7 +64,8 @@ def print_rows(key: str, rows: Iterable[dict], limit: int | None, arch_given: bo
         bench = registry.benchmark(key)
         provenance = read_provenance(_bound_path(key))
         held = provenance.evaluated_archs
-        facts = [f"it holds {held:,} of the {bench.space.size:,} architectures"] if held is not None else []
+        facts = [] if held is None else [f"it holds {held:,} of the {bench.space.size:,} architectures"
+                                          if bench.space.size else f"it holds {held:,} architectures"]
         facts += [f"it has no {name} {', '.join(map(str, values))}" for name, values in provenance.absent.items()
                   if name not in ("columns", "tables")]
         what = "this architecture with these filters" if arch_given else "these filters"

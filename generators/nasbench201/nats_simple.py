@@ -3,7 +3,8 @@
 The per-arch files are independent, so they are decompressed, unpickled and turned into rows in
 a process pool (bz2 decompression dominates); the parent only inserts rows. Each file is
 decompressed up to a cap far above what a release file holds (a bz2 bomb stops there), and
-unpickled with the C unpickler only in pool workers, whose memory is limited (``child_process``).
+unpickled with the C unpickler only in pool workers, whose memory is limited (``child_process``);
+a worker that crashes on a hostile file makes the conversion fail, it does not wait forever.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import bz2
 import gc
 import hashlib
 import io
-import multiprocessing
 import os
 import re
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterator
 
@@ -32,8 +34,11 @@ _POOL_THRESHOLD = 64
 #: Most bytes one file may decompress to, ten times the largest real file: ~0.35 MB (an architecture), ~1.6 MB
 #: (meta: 15,625 arch strings).
 MAX_DECOMPRESSED = 16 << 20
-#: Memory a pool worker may use beyond what it has at start.
-_WORKER_MEMORY = 1 << 30
+#: Memory a pool worker may use beyond what it has at start (a real file and its rows take a few MB).
+_WORKER_MEMORY = 256 << 20
+#: Memory one file's unpickling may take in this process (a real file needs a few MB; a pickle of empty
+#: dicts builds ~70 bytes per byte, so 16 MB of them would take a gigabyte).
+_LOAD_MEMORY = 64 << 20
 
 
 def load_bz2_pickle(path: Path, fast: bool = False) -> tuple[object, str]:
@@ -51,7 +56,7 @@ def load_bz2_pickle(path: Path, fast: bool = False) -> tuple[object, str]:
     if len(data) > MAX_DECOMPRESSED:
         raise InputError(f"{path}: decompresses to more than {MAX_DECOMPRESSED >> 20} MB, far more than a "
                          "release file holds; not an original release file")
-    obj = restricted_load(io.BytesIO(data), RELEASE_GLOBALS, str(path), fast=fast)
+    obj = restricted_load(io.BytesIO(data), RELEASE_GLOBALS, str(path), fast=fast, max_memory=_LOAD_MEMORY)
     return obj, hashlib.sha256(compressed).hexdigest()
 
 
@@ -65,7 +70,7 @@ def _init_worker(arch_strings: list[str], arch_jsons: list[str], parent_pid: int
     if parent_pid is not None:
         become_reader(parent_pid, _WORKER_MEMORY)
         _in_pool = True
-        gc.disable()  # see convert.gc_paused; pool workers only unpickle
+        gc.disable()  # see generators.common.gc_pause; pool workers only unpickle
 
 
 def _convert_file(job: tuple[int, Path]) -> tuple[ArchRows, str, str]:
@@ -124,8 +129,16 @@ class NatsSimpleRelease(Release):
             results = map(_convert_file, self.files)
             yield from self._collect(results)
             return
-        with multiprocessing.Pool(self.processes, _init_worker, (self.arch_strings, arch_jsons, os.getpid())) as pool:
-            yield from self._collect(pool.imap(_convert_file, self.files, chunksize=8))
+        pool = ProcessPoolExecutor(self.processes, initializer=_init_worker,
+                                   initargs=(self.arch_strings, arch_jsons, os.getpid()))
+        try:
+            yield from self._collect(pool.map(_convert_file, self.files, chunksize=8))
+        except BrokenProcessPool:
+            raise InputError(f"{self.folder}: a reader process crashed on one of the per-architecture files "
+                             "(a damaged or hostile file); not an original release") from None
+        finally:
+            # On an error or Ctrl-C, files not yet started are dropped instead of read first.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _collect(self, results) -> Iterator[ArchRows]:
         for rows, name, digest in results:

@@ -14,6 +14,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import struct
 import zipfile
 from pathlib import Path
@@ -40,6 +41,9 @@ _SEND_ARCHS = 8
 #: Memory the reader child may use beyond what it has at start, besides the stream's size: the memo
 #: array of a full release is ~1.4 GB (8 bytes per memo index, ~1 index per 28 bytes of stream).
 _CHILD_MEMORY = 2 << 30
+#: The NATS single file is read in batch mode: a SETITEMS batch of 1,000 architectures is alive at once
+#: (~2.4 GB measured at 1,000 and 3,000 archs), whatever the compressed file's size.
+_BATCH_MODE_MEMORY = 4 << 30
 
 
 class _PickleStream:
@@ -119,11 +123,19 @@ def _open_nats_single(path: Path) -> _PickleStream:
     return _PickleStream(bz2.open(path, "rb"), str(path), None, check_on_error=_check_bz2)
 
 
+#: Release pickles compress about 5:1 with bz2; a file that expands far more is a bomb, not worth reading on.
+_MAX_BZ2_RATIO = 100
+
+
 def _check_bz2(path: Path) -> None:
-    """A corrupt bz2 block can yield garbage before its CRC fails: on an unpickling error, tell them apart."""
+    """A corrupt bz2 block can yield garbage before its CRC fails: on an unpickling error, tell them apart
+    (reading at most ``_MAX_BZ2_RATIO`` times the file's size)."""
+    budget = path.stat().st_size * _MAX_BZ2_RATIO
     with bz2.open(path, "rb") as f:
         while f.read(_READ_BUFFER * 16):
-            pass
+            if f.tell() > budget:
+                raise InputError(f"{path}: decompresses to more than {_MAX_BZ2_RATIO} times its size, far more "
+                                 "than a release file; not an original release file")
 
 
 OPENERS = {"pth-legacy": _open_pth_legacy, "pth-zip": _open_pth_zip, "nats-single": _open_nats_single}
@@ -170,7 +182,7 @@ class _Producer:
             finder = EntryFinder(head.arch2infos_offset, lambda: len(self.arch_strings) or 1 << 16,
                                  lambda *found: unpickler.marker(*found))
             resolver = EntryResolver(stream.read_at, self.source, RELEASE_GLOBALS)
-        spliced = SplicedStream(stream.file, start, finder=finder)
+        spliced = SplicedStream(stream.file, start, finder=finder, source=self.source)
         unpickler = StreamingUnpickler(spliced, self.source, head, self.on_item, resolver, stream.end)
         unpickler.on_meta = self.on_meta
         injection = unpickler.injection()
@@ -222,7 +234,7 @@ class _Producer:
 
 def _produce(conn, path: str, fmt: str, parent_pid: int) -> None:
     """Child process entry point: every failure goes to the parent as one line."""
-    become_reader(parent_pid, _CHILD_MEMORY + Path(path).stat().st_size)
+    become_reader(parent_pid, (_BATCH_MODE_MEMORY if fmt == "nats-single" else _CHILD_MEMORY) + Path(path).stat().st_size)
     gc.disable()    # see convert.gc_paused; this process only unpickles
     producer = None
     try:
@@ -235,7 +247,7 @@ def _produce(conn, path: str, fmt: str, parent_pid: int) -> None:
         if producer and producer.stream.check_on_error and not isinstance(exc, InputError):
             try:
                 producer.stream.check_on_error(Path(path))
-            except (OSError, EOFError, ValueError) as corrupt:
+            except (InputError, OSError, EOFError, ValueError) as corrupt:
                 exc = corrupt
         try:
             conn.send(("error", str(describe_load_error(exc, source))))
@@ -272,8 +284,12 @@ class StreamedRelease(Release):
         try:
             kind, payload = self.conn.recv()
         except EOFError:
-            raise InputError(f"{self.path}: the reader process ended unexpectedly "
-                             f"(exit code {self.process.exitcode}); out of memory?") from None
+            self.process.join(5)
+            code = self.process.exitcode
+            how = f"was killed by {signal.Signals(-code).name}" if code and code < 0 else f"ended (exit code {code})"
+            raise InputError(f"{self.path}: the reader process {how} while reading it: a damaged or hostile "
+                             "file (or the machine ran out of memory); check that this is the original release file"
+                             ) from None
         if kind == "error":
             raise InputError(payload)
         if kind != expected and not (expected == "rows" and kind == "done"):

@@ -63,8 +63,9 @@ export async function renderArch(view, ctx) {
 export function heldText(page) {
   const held = page.db.evaluated_archs;
   const size = page.site.space_size;
-  return held === null || held === undefined ? `(${page.db.data_label}).`
-    : `it holds ${held.toLocaleString("en")} of the ${size.toLocaleString("en")} architectures (${page.db.data_label}).`;
+  if (held === null || held === undefined) return `(${page.db.data_label}).`;
+  const of = size ? ` of the ${size.toLocaleString("en")}` : "";
+  return `it holds ${held.toLocaleString("en")}${of} architectures (${page.db.data_label}).`;
 }
 
 async function renderArchCurves(view, ctx, arch, id, params) {
@@ -98,7 +99,8 @@ async function renderArchCurves(view, ctx, arch, id, params) {
     output.append(lines(perRun, {
       x: arch.curve_x, y: metric, series: "series", docs: ctx.docs,
       title: (d) => `${d.series}, epoch ${d[arch.curve_x]}: ${metric} ${formatValue(d[metric])}`,
-      caption: `${metric} per epoch of each run (${Object.values(filters.values).join(", ")}). ` +
+      caption: `${metric} per epoch of each run` +
+        (Object.keys(filters.values).length ? ` (${Object.values(filters.values).join(", ")}). ` : ". ") +
         "Epochs the release does not record are absent.",
     }));
   }
