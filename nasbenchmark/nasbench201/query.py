@@ -9,7 +9,7 @@ import json
 from typing import Any, Iterator
 
 from .constants import DATASETS, NUM_ARCHS, NUM_EPOCHS
-from .graph_util import arch_json, arch_str_to_dict
+from .graph_util import arch_json, arch_str_to_dict, shown
 from .schema import DATABASE, INTERMEDIATE_COLUMNS, STATS_COLUMNS
 
 _REDUCTIONS = (None, "none", "mean")
@@ -24,7 +24,7 @@ def _arch_condition(arch: Any) -> tuple[str, Any] | None:
         raise ValueError(f"arch must be a 6-edge dict, an arch string or an index in 0..{NUM_ARCHS - 1}, got {arch!r}")
     if isinstance(arch, int):
         if not 0 <= arch < NUM_ARCHS:
-            raise ValueError(f"arch index {arch} out of range; expected 0..{NUM_ARCHS - 1}")
+            raise ValueError(f"arch index {shown(arch)} out of range; expected 0..{NUM_ARCHS - 1}")
         return "c.arch_index = ?", arch
     if isinstance(arch, str):
         return "c.arch = ?", arch_json(arch_str_to_dict(arch))
@@ -42,12 +42,12 @@ def _where(arch: Any, num_epochs: int | None, dataset: str | None) -> tuple[str,
         params.append(arch_condition[1])
     if num_epochs is not None:
         if num_epochs not in NUM_EPOCHS or isinstance(num_epochs, bool):
-            raise ValueError(f"unsupported num_epochs {num_epochs!r}; expected one of {NUM_EPOCHS} or None")
+            raise ValueError(f"unsupported num_epochs {shown(num_epochs)}; expected one of {NUM_EPOCHS} or None")
         conditions.append("c.num_epochs = ?")
         params.append(num_epochs)
     if dataset is not None:
         if not isinstance(dataset, str) or dataset.lower() not in DATASETS:
-            raise ValueError(f"unsupported dataset {dataset!r}; expected one of {DATASETS} or None")
+            raise ValueError(f"unsupported dataset {shown(dataset)}; expected one of {DATASETS} or None")
         conditions.append("c.dataset = ?")
         params.append(dataset.lower())
     return (" where " + " and ".join(conditions)) if conditions else "", params
@@ -92,7 +92,7 @@ def query_nb201_computed_stats(arch, num_epochs, dataset, reduction=None, includ
     ...     print(run['seed'], run['test_acc'])
     """
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"Unsupported reduction: {reduction!r}; expected None, 'none' or 'mean'")
+        raise ValueError(f"Unsupported reduction: {shown(reduction)}; expected None, 'none' or 'mean'")
     mean = reduction == "mean"
     where, params = _where(arch, num_epochs, dataset)
     db = DATABASE.connection()

@@ -23,6 +23,7 @@ import itertools
 import re
 from typing import NamedTuple, Sequence
 
+from ..errors import shown
 from .constants import LINKS, NUM_NODES, OP_INDEX, OPS, SKIP
 
 _LINK_INDEX = {tuple(link): index for index, link in enumerate(LINKS)}
@@ -43,16 +44,16 @@ class Arch(NamedTuple):
 def validate_arch(link: Sequence[int], ops: Sequence[str]) -> Arch:
     """Check one spelling; raise ``ValueError`` naming the accepted values."""
     if isinstance(link, (str, bytes)) or not isinstance(link, Sequence) or len(link) != NUM_NODES:
-        raise ValueError(f"link must be a list of {NUM_NODES} input node ids like [0, 1, 2, 1], got {link!r}")
+        raise ValueError(f"link must be a list of {NUM_NODES} input node ids like [0, 1, 2, 1], got {shown(link)}")
     for position, parent in enumerate(link):
         if isinstance(parent, bool) or not isinstance(parent, int) or not 0 <= parent <= position:
             raise ValueError(f"link[{position}] must be an int in 0..{position} (0 = graph input, k = node k), "
-                             f"got {parent!r} in link {list(link)}")
+                             f"got {shown(parent)}")
     if isinstance(ops, (str, bytes)) or not isinstance(ops, Sequence) or len(ops) != NUM_NODES:
-        raise ValueError(f"ops must be a list of {NUM_NODES} operation names, got {ops!r}")
+        raise ValueError(f"ops must be a list of {NUM_NODES} operation names, got {shown(ops)}")
     for op in ops:
-        if op not in OP_INDEX:
-            raise ValueError(f"unknown operation {op!r}; expected one of {OPS}")
+        if not isinstance(op, str) or op not in OP_INDEX:
+            raise ValueError(f"unknown operation {shown(op)}; expected one of {OPS}")
     if all(op == SKIP for op in ops):
         raise ValueError("an architecture of four skip operations is not in the NAS-Bench-Graph space")
     return Arch(tuple(link), tuple(ops))
@@ -169,10 +170,12 @@ def arch_key(link: Sequence[int], ops: Sequence[str]) -> int:
 
 def decode_key(key: int) -> Arch:
     """Key -> its (canonical) spelling: first digit = link index, then one digit per op."""
-    digits = f"{key:0{NUM_NODES + 1}d}" if isinstance(key, int) and not isinstance(key, bool) and key >= 0 else ""
-    if len(digits) != NUM_NODES + 1 or int(digits[0]) >= len(LINKS) or any(int(d) >= len(OPS) for d in digits):
-        raise ValueError(f"{key!r} is not a NAS-Bench-Graph key; expected an int 0..{MAX_KEY} whose first digit is "
-                         f"a link index 0..{len(LINKS) - 1} and whose other four digits are op indices 0..{len(OPS) - 1}")
+    in_range = isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= MAX_KEY
+    digits = f"{key:0{NUM_NODES + 1}d}" if in_range else ""
+    if not digits or int(digits[0]) >= len(LINKS) or any(int(d) >= len(OPS) for d in digits):
+        raise ValueError(f"{shown(key)} is not a NAS-Bench-Graph key; expected an int 0..{MAX_KEY} whose first "
+                         f"digit is a link index 0..{len(LINKS) - 1} and whose other four digits are op indices "
+                         f"0..{len(OPS) - 1}")
     return Arch(tuple(LINKS[int(digits[0])]), tuple(OPS[int(d)] for d in digits[1:]))
 
 
@@ -204,7 +207,7 @@ def parse_arch_str(text: str) -> Arch:
     """``'[0,1,2,1] gcn-gin-fc-cheb'`` (any spelling, spaces allowed) -> ``Arch``; ValueError if malformed."""
     match = _ARCH_STR.match(text) if isinstance(text, str) else None
     if not match:
-        raise ValueError(f"malformed NAS-Bench-Graph arch string {text!r}; expected like '[0,1,2,1] gcn-gin-fc-cheb' "
-                         f"(link of 4 input node ids, then 4 ops from {OPS} joined by '-')")
+        raise ValueError(f"malformed NAS-Bench-Graph arch string {shown(text)}; expected like "
+                         f"'[0,1,2,1] gcn-gin-fc-cheb' (link of 4 input node ids, then 4 ops from {OPS} joined by '-')")
     groups = match.groups()
     return validate_arch([int(parent) for parent in groups[:NUM_NODES]], list(groups[NUM_NODES:]))

@@ -17,7 +17,7 @@ import json
 from typing import Any, Iterator
 
 from .constants import DATASET_OPS, DATASETS
-from .graph_util import arch_key, decode_key, is_canonical_key, parse_arch_str, validate_arch
+from .graph_util import arch_key, decode_key, is_canonical_key, parse_arch_str, shown, validate_arch
 from .schema import DATABASE
 
 _ARCH_COLUMNS = ["key", "arch_str", "link_index", "link", "op_1", "op_2", "op_3", "op_4"]
@@ -40,14 +40,14 @@ def resolve_key(arch: Any) -> int:
         return arch_key(*parse_arch_str(arch))
     if isinstance(arch, (tuple, list)) and len(arch) == 2:
         return arch_key(*validate_arch(*arch))
-    raise ValueError(f"{_ARCH_HELP}; got {type(arch).__name__} {arch!r}")
+    raise ValueError(f"{_ARCH_HELP}; got {type(arch).__name__} {shown(arch)}")
 
 
 def _check_dataset(dataset: Any) -> str | None:
     if dataset is None:
         return None
     if not isinstance(dataset, str) or dataset.lower() not in DATASETS:
-        raise ValueError(f"unsupported dataset {dataset!r}; expected one of {DATASETS} or None")
+        raise ValueError(f"unsupported dataset {shown(dataset)}; expected one of {DATASETS} or None")
     return dataset.lower()
 
 
