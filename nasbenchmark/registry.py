@@ -13,6 +13,8 @@ from .descriptor import Benchmark
 BENCHMARK_PACKAGES = {
     "nb201": "nasbenchmark.nasbench201",
     "nbgraph": "nasbenchmark.nasbenchgraph",
+    "nds": "nasbenchmark.nds",
+    "nb101": "nasbenchmark.nasbench101",
 }
 
 

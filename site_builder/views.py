@@ -74,6 +74,7 @@ def page_spec(bench: Benchmark, browse: tuple[BrowseSpec, ...], absent: dict | N
         "browse": [asdict(spec) for spec in browse],
         "scatter": asdict(site.scatter) if site.scatter else None,
         "arch": asdict(site.arch) if site.arch else None,
+        "designer": asdict(site.designer) if site.designer else None,
         "js_module": site.js_module,
         "example_sql": site.example_sql or f"select * from {bench.arch_table.name} limit 10",
         "space": bench.space.constants,

@@ -39,9 +39,10 @@ def served_dir(tmp_path_factory) -> Path:
     return directory
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium (Debian's, via Playwright) for every browser test of the session."""
+    """One headless Chromium (Debian's, via Playwright) per test module: Playwright's sync API keeps an event
+    loop running in the main thread while it is open, and Datasette's in-process tests need ``asyncio.run``."""
     from playwright.sync_api import sync_playwright
 
     from site_builder.measure import launch

@@ -19,7 +19,7 @@ Differences from NNI, all additive or about storage:
 """
 from __future__ import annotations
 
-from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, CannedQuery, ChoiceFilter, Column, Builder,
+from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, CannedQuery, ChoiceFilter, Column, Builder, DesignerSpec,
                           Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Source, Table,
                           ViewBudget, present_table_sql, stop_sql, stop_with)
 from ..provenance import METADATA_TABLE
@@ -548,6 +548,10 @@ SITE = SiteViews(
         curve_filters=(_dataset_filter("cifar10-valid", column="c.dataset"), _EPOCHS_FILTER),
         curve_metrics=SUMMARY_METRICS, curve_series="seed", curve_x="current_epoch"),
     js_module="nb201",
+    designer=DesignerSpec(
+        js_module="nb201_designer", lookup_sql="select arch_index as id from nb201arch where arch_str = :key",
+        help="Pick an op for each of the 6 edges: the page looks the cell up by its arch string and shows its "
+             "results on every dataset. The address holds the cell, so a designed cell is a link."),
     budgets=(
         ViewBudget("architecture lookup", "nb201arch/11472?_v=1", "arch-lookup", 64 * 1024),
         ViewBudget("learning curves, 1 arch x 1 dataset", "nb201arch/11472?dataset=cifar100&_v=1", "arch-curves"),

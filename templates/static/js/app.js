@@ -7,6 +7,7 @@ import { renderCannedQuery, renderSqlConsole } from "./views/query.js";
 import { renderScatter } from "./views/scatter.js";
 import { renderCurves } from "./views/curves.js";
 import { renderArch } from "./views/arch.js";
+import { renderDesigner } from "./views/designer.js";
 import * as genericBench from "./bench/generic.js";
 
 const page = JSON.parse(document.getElementById("page-data").textContent);
@@ -85,6 +86,7 @@ function routeKind(segments, params) {
   if (segments[0] === "-") {
     if (segments.length === 2 && segments[1] === "scatter" && site.scatter) return "scatter";
     if (segments.length === 2 && segments[1] === "curves" && site.arch && site.arch.curves_sql) return "curves";
+    if (segments.length === 2 && segments[1] === "designer" && site.designer && site.arch) return "designer";
     return null;
   }
   if (segments.length === 1) {
@@ -124,7 +126,7 @@ async function renderRoute(budget) {
   if (budget) ctx.budget = budget;
   const views = {
     sql: renderSqlConsole, query: renderCannedQuery, browse: renderBrowse,
-    scatter: renderScatter, curves: renderCurves, arch: renderArch,
+    scatter: renderScatter, curves: renderCurves, arch: renderArch, designer: renderDesigner,
   };
   viewElement.setAttribute("aria-busy", "true");
   try {
