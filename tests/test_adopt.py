@@ -1,143 +1,56 @@
 """``nasbenchmark adopt`` on DBs written by NNI 3.0's own ``db_gen`` code.
 
-NNI's code is never copied here: a separate virtualenv gets the ``nni==3.0`` wheel from PyPI (without its
-runtime's dependencies), peewee 3, numpy and, for NAS-Bench-201, torch 2.13 CPU from the local wheel
-folder; it is built once per machine under the temp folder, keyed by those versions. ``_DRIVER`` runs a
-``db_gen`` module's ``main()`` there on our fixtures (and the real NAS-Bench-201 .pth of tests/data),
-supplying what NNI 2.5+'s ``db_gen`` lacks to run at all (nni-reference §3.5: ``load_benchmark`` wants
-the downloaded DB; the model proxy is never initialised) and, for NAS-Bench-101, ``nasbench.api`` (which
-needs TensorFlow 1) as a stand-in serving the records of our fixture file.
+NNI's code is never copied here: ``benchmarks/peers.py`` (shared with ``benchmarks/compare.py``) builds a
+separate virtualenv with the ``nni==3.0`` wheel from PyPI (without its runtime's dependencies), peewee 3,
+numpy and, for NAS-Bench-201, torch 2.13 CPU from the local wheel folder, once per machine under the temp
+folder, and runs a ``db_gen`` module's ``main()`` there on our fixtures (and the real NAS-Bench-201 .pth of
+tests/data), supplying what NNI 2.5+'s ``db_gen`` lacks to run at all (nni-reference §3.5:
+``load_benchmark`` wants the downloaded DB; the model proxy is never initialised) and, for NAS-Bench-101,
+``nasbench.api`` (which needs TensorFlow 1) as a stand-in serving the records of our fixture file.
 
 The adopted DB is then compared with our converter's DB of the same input: equal except where NNI's
 converter is wrong (fixed or marked by adopt) or keeps less (documented in the metadata).
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import real_data
+from conftest import REPO, real_data
 from generators import adopt as adopt_module
 from generators.adopt import adopt
 from generators.common import InputError
 from nasbenchmark.provenance import read_provenance
 
-NNI_WHEEL = "nni==3.0"
-#: The db_gen modules' own imports; nni's runtime dependencies are not needed by them.
-DB_GEN_PACKAGES = ("peewee>=3.17,<4", "tqdm>=4,<5", "numpy>=1.24,<3")
-TORCH = "torch==2.13.0"
+sys.path.insert(0, str(REPO / "benchmarks"))
+import peers  # noqa: E402  (benchmarks/peers.py: NNI's environment and drivers, shared with compare.py)
+
 REAL_PTH = real_data("nas-bench-201", "NAS-Bench-201-v1_1-real3-legacy.pth")
-
-_DRIVER = r'''
-"""Run NNI's db_gen: python run_db_gen.py <nasbench101|nasbench201|nds> <input> <output.db>."""
-import importlib
-import json
-import sys
-import sysconfig
-import types
-from pathlib import Path
-
-benchmark, source, output = sys.argv[1:4]
-site = Path(sysconfig.get_paths()["purelib"])
-# NNI's package __init__ files start its whole runtime (experiment manager, tuners...); db_gen needs none
-# of it, so the parent packages are bare modules over NNI's installed folders.
-for name in ("nni", "nni.common", "nni.nas", "nni.nas.benchmark"):
-    package = types.ModuleType(name)
-    package.__path__ = [str(site.joinpath(*name.split(".")))]
-    sys.modules[name] = package
-
-if benchmark == "nasbench101":
-    import numpy as np
-
-    class NASBench:
-        """google-research/nasbench's API (TensorFlow 1) serving records decoded by the test."""
-
-        def __init__(self, path):
-            self.models = json.loads(Path(path).read_text())
-
-        def hash_iterator(self):
-            return iter(self.models)
-
-        def get_metrics_from_hash(self, module_hash):
-            model = self.models[module_hash]
-            metadata = {"module_adjacency": np.array(model["adjacency"], dtype=np.int8),
-                        "module_operations": model["operations"], "trainable_parameters": model["parameters"]}
-            return metadata, {int(budget): runs for budget, runs in model["metrics"].items()}
-
-    nasbench = types.ModuleType("nasbench")
-    nasbench.api = types.SimpleNamespace(NASBench=NASBench)
-    sys.modules["nasbench"] = nasbench
-    sys.modules["nasbench.api"] = nasbench.api
-
-from playhouse.sqlite_ext import SqliteExtDatabase
-
-db_gen = importlib.import_module(f"nni.nas.benchmark.{benchmark}.db_gen")
-schema = importlib.import_module(f"nni.nas.benchmark.{benchmark}.schema")
-
-
-def load_benchmark(name):
-    db = SqliteExtDatabase(output, autoconnect=True)
-    schema.proxy.initialize(db)
-    return db
-
-
-db_gen.load_benchmark = load_benchmark
-sys.argv = ["db_gen", source]
-db_gen.main()
-'''
 
 
 # --- NNI's side ------------------------------------------------------------------------------------
 
 
-def _pip(python: Path, *args: str) -> None:
-    result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args],
-                            capture_output=True, text=True, timeout=900)
-    if result.returncode:
-        last = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
-        pytest.skip(f"NNI's db_gen environment cannot be installed here ({' '.join(args)}): {last}")
-
-
 @pytest.fixture(scope="session")
 def nni_python() -> Path:
-    """The Python of a virtualenv with NNI 3.0's benchmark code, cached under the temp folder."""
-    key = hashlib.sha256(repr((NNI_WHEEL, DB_GEN_PACKAGES, TORCH, _DRIVER, sys.version_info[:2])).encode())
-    root = Path(tempfile.gettempdir()) / f"nasbenchmark-nni-db-gen-{key.hexdigest()[:12]}"
-    with open(root.with_name(root.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another test process may be building the same environment
-        if not (root / "complete").is_file():
-            staging = root.with_name(root.name + f".building-{os.getpid()}")
-            shutil.rmtree(staging, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "venv", str(staging)], check=True, timeout=300)
-            python = staging / "bin" / "python"
-            _pip(python, "--no-deps", NNI_WHEEL)
-            _pip(python, *DB_GEN_PACKAGES)
-            _pip(python, TORCH)
-            (staging / "run_db_gen.py").write_text(_DRIVER)
-            (staging / "complete").write_text("")
-            shutil.rmtree(root, ignore_errors=True)
-            os.rename(staging, root)  # ``bin/python -m`` works from the moved folder
-    return root / "bin" / "python"
+    """The Python of a virtualenv with NNI 3.0's benchmark code (``peers.NNI``), cached under the temp folder."""
+    try:
+        return peers.NNI.python()
+    except peers.PeerUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 def nni_db_gen(python: Path, benchmark: str, source: Path, output: Path) -> Path:
     """NNI's ``python -m nni.nas.benchmark.<benchmark>.db_gen <source>``, writing ``output``."""
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "NASBENCHMARK_DIR")}
-    env["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"  # torch >= 2.6 refuses pickles of plain dicts otherwise
-    result = subprocess.run([str(python), str(python.parent.parent / "run_db_gen.py"), benchmark, str(source),
-                             str(output)], capture_output=True, text=True, timeout=900, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run = peers.nni_db_gen(python, benchmark, source, output)
+    assert run.ok, run.stderr[-3000:]
     return output
 
 
