@@ -255,6 +255,35 @@ def present_table_sql(table: str, message: str) -> str:
     return f"select case when exists ({listed}) then {stop_with(message)} else 1 end as ok"
 
 
+def histogram_sql(values: str, column: str) -> str:
+    """The end of a histogram query: ``params.bins`` equal-width bins of ``column`` over the rows of the CTE
+    ``values``, from its lowest to its highest value, empty bins included (``bin``, ``bin_start``, ``bin_end``,
+    ``archs``). A body starts ``with <values> as (...),`` and ends with this."""
+    return f"""bounds as (
+  select min({column}) as low, max({column}) as high from {values}
+),
+bins(bin) as (
+  select 0 union all select bin + 1 from bins where bin + 1 < (select bins from params)
+),
+counts as (
+  select case when b.high > b.low then min(cast((m.{column} - b.low) * p.bins / (b.high - b.low) as integer),
+                                          p.bins - 1)
+              else 0 end as bin,
+         count(*) as archs
+  from {values} m cross join bounds b cross join params p
+  where m.{column} is not null
+  group by 1
+)
+select n.bin, b.low + n.bin * (b.high - b.low) / p.bins as bin_start,
+       b.low + (n.bin + 1) * (b.high - b.low) / p.bins as bin_end, coalesce(k.archs, 0) as archs
+from bins n
+cross join bounds b
+cross join params p
+left join counts k on k.bin = n.bin
+where b.low is not null
+order by n.bin"""
+
+
 @dataclass(frozen=True)
 class CannedQuery:
     """A named query with checked parameters, run as it is by Datasette, the site and ``up``.

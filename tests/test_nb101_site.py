@@ -14,7 +14,7 @@ from generators.fixtures.nb101 import KNOWN_MODELS, build_sample_db
 from generators.fixtures.nb201 import build_sample_db as build_nb201_sample
 from nasbenchmark.nasbench101 import canonical_hash
 from site_builder import build
-from site_builder.measure import open_view, query_stats, wait_rendered
+from site_builder.measure import open_view, query_stats
 from site_builder.server import serve
 
 pytestmark = pytest.mark.browser

@@ -167,7 +167,7 @@ def test_sample_db(tmp_path):
 # -- query API and NNI's own models on our tables ------------------------------------------------
 
 def test_query_api_returns_converted_values(converted, nasbenchmark_dir):
-    from nasbenchmark.nasbench201 import Nb201MeanStats, bind, query_nb201_computed_stats
+    from nasbenchmark.nasbench201 import bind, query_nb201_computed_stats
 
     database.close_all()
     bind(converted["nats-simple"])

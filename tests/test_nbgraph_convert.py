@@ -17,7 +17,6 @@ from conftest import REPO, real_data
 from generators.common import InputError, sha256_file
 from generators.nasbenchgraph import convert
 from generators.nasbenchgraph.inputs import installed_light_dir
-from nasbenchmark import database
 from nasbenchmark.cli import main
 from nasbenchmark.provenance import read_provenance
 

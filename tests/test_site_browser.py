@@ -24,7 +24,7 @@ from nasbenchmark import registry
 from nasbenchmark.nasbench201 import bind, query_nb201_computed_stats
 from site_builder import build
 from site_builder.server import serve
-from site_builder.measure import launch, open_view, query_stats, view_bytes, wait_rendered
+from site_builder.measure import open_view, query_stats, view_bytes, wait_rendered
 from synthetic_nb201 import HOSTILE_ARCH_STR, build_nb201_db
 
 pytestmark = pytest.mark.browser

@@ -27,8 +27,6 @@ import struct
 from collections import OrderedDict
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from nasbenchmark.errors import describe, shown
-
 from .errors import InputError
 
 _NUMPY_FORMATS = {"f8": "d", "f4": "f", "f2": "e", "i8": "q", "i4": "i", "i2": "h", "i1": "b",

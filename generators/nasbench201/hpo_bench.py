@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Iterator
 
 from generators.common import InputError
-from generators.common.unpickle import describe, restricted_load, shown
+from generators.common.unpickle import restricted_load
+from nasbenchmark.errors import describe, shown
 from nasbenchmark.nasbench201.constants import NUM_CELLS, NUM_CHANNELS
 from nasbenchmark.nasbench201.schema import STATS_COLUMNS
 

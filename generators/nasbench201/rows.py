@@ -24,7 +24,7 @@ from operator import itemgetter
 from typing import Any, Iterator, Mapping
 
 from generators.common import InputError
-from generators.common.unpickle import describe, shown
+from nasbenchmark.errors import describe, shown
 from nasbenchmark.nasbench201.constants import (DATASETS, NUM_CELLS, NUM_CHANNELS, NUM_EPOCHS,
                                                 ORIGINAL_TO_DATASET)
 from nasbenchmark.nasbench201.descriptor import STATS_TABLE

@@ -1,8 +1,6 @@
 """``nasbenchmark generate nbgraph``: ``convert`` as a command."""
 from __future__ import annotations
 
-import json
-
 import click
 
 from nasbenchmark import database

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from generators.common import InputError
-from generators.common.unpickle import describe, restricted_load
+from generators.common.unpickle import restricted_load
+from nasbenchmark.errors import describe
 from nasbenchmark.nasbenchgraph.constants import DATASET_OPS
 from nasbenchmark.nasbenchgraph.descriptor import RESULT_TABLE
 from nasbenchmark.nasbenchgraph.graph_util import Arch, arch_key, decode_key

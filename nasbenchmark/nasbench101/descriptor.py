@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, Builder, CannedQuery, ChoiceFilter, Column, DesignerSpec,
                           Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Source, Table,
-                          ViewBudget, stop_sql)
+                          ViewBudget, histogram_sql, stop_sql)
 from ..provenance import METADATA_TABLE
 from .constants import (AVAILABLE_OPS, BUDGETS, DB_FILENAME, GENERATE_COMMAND, INPUT, LABEL2ID, MAX_EDGES,
                         MAX_VERTICES, NUM_MODELS, NUM_REPEATS, OUTPUT)
@@ -375,28 +375,7 @@ order by f.cost_value, f.arch_id""",
         f"""with means as (
 {_per_metric(_MEANS_BRANCH)}
 ),
-bounds as (
-  select min(mean_acc) as low, max(mean_acc) as high from means
-),
-bins(bin) as (
-  select 0 union all select bin + 1 from bins where bin + 1 < (select bins from params)
-),
-counts as (
-  select case when b.high > b.low then min(cast((m.mean_acc - b.low) * p.bins / (b.high - b.low) as integer),
-                                          p.bins - 1)
-              else 0 end as bin,
-         count(*) as archs
-  from means m cross join bounds b cross join params p
-  group by 1
-)
-select n.bin, b.low + n.bin * (b.high - b.low) / p.bins as bin_start,
-       b.low + (n.bin + 1) * (b.high - b.low) / p.bins as bin_end, coalesce(k.archs, 0) as archs
-from bins n
-cross join bounds b
-cross join params p
-left join counts k on k.bin = n.bin
-where b.low is not null
-order by n.bin""",
+{histogram_sql("means", "mean_acc")}""",
         (_EPOCHS_PARAM, _METRIC_PARAM, Param("bins", "20", integer=(1, 100))),
         chart={"type": "bar", "x": "bin_start", "y": "archs"},
     ),

@@ -11,10 +11,10 @@ from typing import Any, Iterator
 
 from .constants import AVAILABLE_OPS, BUDGETS, MAX_VERTICES, NUM_MODELS
 from .graph_util import checked_spec, architecture_to_nasbench_format, canonical_hash
+from ..computed_stats import RunShape, computed_stats, is_mean
 from .schema import DATABASE, INTERMEDIATE_COLUMNS, STATS_COLUMNS
 from .storage import cell_code
 
-_REDUCTIONS = (None, "none", "mean")
 _CONFIG_COLUMNS = ["id", "arch", "num_vertices", "hash", "num_epochs", "arch_id"]
 _ARCH_HELP = ("arch must be NNI's dict {'op1': ..., 'input1': [0], ...}, a (matrix, ops) pair, a module hash "
               f"(32 hex digits), an arch_id (1..{NUM_MODELS}) or None")
@@ -66,6 +66,16 @@ _FROM = ("from nb101arch a join nb101trialconfig c on c.id between 4 * a.arch_id
          "join nb101trialstats s on s.config_id = c.id")
 
 
+def _config_dict(row: tuple) -> dict:
+    config = dict(zip(_CONFIG_COLUMNS, row))
+    config["arch"] = json.loads(config["arch"])
+    return config
+
+
+_SHAPE = RunShape(_CONFIG_COLUMNS, STATS_COLUMNS, "repeat", "nb101intermediatestats", INTERMEDIATE_COLUMNS,
+                  _config_dict)
+
+
 def query_nb101_computed_stats(arch, num_epochs, isomorphism=True, reduction=None, include_intermediates=False
                                ) -> Iterator[dict]:
     """Query NAS-Bench-101 results, one dict per training run (or per config with ``reduction='mean'``).
@@ -110,53 +120,9 @@ def query_nb101_computed_stats(arch, num_epochs, isomorphism=True, reduction=Non
     >>> for run in query_nb101_computed_stats(arch, 108):
     ...     print(run['repeat'], run['test_acc'], run['training_time'])
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"Unsupported reduction: {reduction!r}; expected None, 'none' or 'mean'")
-    mean = reduction == "mean"
+    mean = is_mean(reduction)
     where, params = _where(arch, num_epochs, isomorphism)
-    db = DATABASE.connection()
-    config_sql = ", ".join(f"c.{column}" for column in _CONFIG_COLUMNS)
-    if mean:
-        stats_sql = ", ".join(f"avg(s.{column})" for column in STATS_COLUMNS)
-        rows = db.execute_sql(f"select {config_sql}, {stats_sql} {_FROM}{where} group by c.id order by c.id",
-                              params).fetchall()
-    else:
-        stats_sql = ", ".join(f"s.{column}" for column in STATS_COLUMNS)
-        rows = db.execute_sql(f"select {config_sql}, s.id, s.repeat, {stats_sql} {_FROM}{where} order by c.id, s.id",
-                              params).fetchall()
-    intermediates = _intermediates(db, where, params, mean) if include_intermediates else None
-    width = len(_CONFIG_COLUMNS)
-    for row in rows:
-        config = dict(zip(_CONFIG_COLUMNS, row[:width]))
-        config["arch"] = json.loads(config["arch"])
-        if mean:
-            result = {"id": None, "config": config, **dict(zip(STATS_COLUMNS, row[width:]))}
-            key = config["id"]
-        else:
-            result = {"id": row[width], "config": config, "repeat": row[width + 1],
-                      **dict(zip(STATS_COLUMNS, row[width + 2:]))}
-            key = result["id"]
-        if intermediates is not None:
-            result["intermediates"] = intermediates.get(key, [])
-        yield result
-
-
-def _intermediates(db, where: str, params: list, mean: bool) -> dict[int, list[dict]]:
-    """The halfway and final rows of every selected run in one query, by run (by config when ``mean``)."""
-    if mean:
-        values = ", ".join(f"avg(i.{column})" for column in INTERMEDIATE_COLUMNS)
-        sql = (f"select c.id, i.current_epoch, {values} {_FROM} join nb101intermediatestats i on i.trial_id = s.id"
-               f"{where} group by c.id, i.current_epoch order by c.id, i.current_epoch")
-        names = ["current_epoch", *INTERMEDIATE_COLUMNS]
-    else:
-        values = ", ".join(f"i.{column}" for column in INTERMEDIATE_COLUMNS)
-        sql = (f"select i.trial_id, i.id, i.current_epoch, {values} {_FROM} "
-               f"join nb101intermediatestats i on i.trial_id = s.id{where} order by i.trial_id, i.current_epoch")
-        names = ["id", "current_epoch", *INTERMEDIATE_COLUMNS]
-    grouped: dict[int, list[dict]] = {}
-    for row in db.execute_sql(sql, params):
-        grouped.setdefault(row[0], []).append(dict(zip(names, row[1:])))
-    return grouped
+    yield from computed_stats(DATABASE.connection(), _SHAPE, _FROM, where, params, mean, include_intermediates)
 
 
 #: NNI's released name.

@@ -19,9 +19,9 @@ Differences from NNI, all additive or about storage:
 """
 from __future__ import annotations
 
-from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, CannedQuery, ChoiceFilter, Column, Builder, DesignerSpec,
+from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, Builder, CannedQuery, ChoiceFilter, Column, DesignerSpec,
                           Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Source, Table,
-                          ViewBudget, present_table_sql, stop_sql, stop_with)
+                          ViewBudget, histogram_sql, present_table_sql, stop_sql, stop_with)
 from ..provenance import METADATA_TABLE
 from .constants import (DATASETS, DB_FILENAME, EDGES, GENERATE_COMMAND, NUM_ARCHS, NUM_EPOCHS, OP_TO_ORIGINAL,
                         PRIMITIVES)
@@ -334,29 +334,7 @@ order by o.cost""",
         "How many architectures reach each accuracy: the range from the worst to the best mean over seeds, cut "
         "into equal bins (empty bins included). " + _METRIC_HELP + " bins: 1..100.",
         f"""with {_CONFIG_MEANS},
-bounds as (
-  select min(mean_acc) as low, max(mean_acc) as high from config_means
-),
-bins(bin) as (
-  select 0 union all select bin + 1 from bins where bin + 1 < (select bins from params)
-),
-counts as (
-  select case when b.high > b.low then min(cast((m.mean_acc - b.low) * p.bins / (b.high - b.low) as integer),
-                                          p.bins - 1)
-              else 0 end as bin,
-         count(*) as archs
-  from config_means m cross join bounds b cross join params p
-  where m.mean_acc is not null
-  group by 1
-)
-select n.bin, b.low + n.bin * (b.high - b.low) / p.bins as bin_start,
-       b.low + (n.bin + 1) * (b.high - b.low) / p.bins as bin_end, coalesce(k.archs, 0) as archs
-from bins n
-cross join bounds b
-cross join params p
-left join counts k on k.bin = n.bin
-where b.low is not null
-order by n.bin""",
+{histogram_sql("config_means", "mean_acc")}""",
         (_dataset_param(), _EPOCHS_PARAM, _METRIC_PARAM, Param("bins", "20", integer=(1, 100))),
         chart={"type": "bar", "x": "bin_start", "y": "archs"},
     ),

@@ -10,9 +10,9 @@ from typing import Any, Iterator
 
 from .constants import DATASETS, NUM_ARCHS, NUM_EPOCHS
 from .graph_util import arch_json, arch_str_to_dict, shown
+from ..computed_stats import RunShape, computed_stats, is_mean
 from .schema import DATABASE, INTERMEDIATE_COLUMNS, STATS_COLUMNS
 
-_REDUCTIONS = (None, "none", "mean")
 _CONFIG_COLUMNS = ["id", "arch", "num_epochs", "num_channels", "num_cells", "dataset", "arch_index"]
 
 
@@ -59,6 +59,11 @@ def _config_dict(row: tuple) -> dict:
     return config
 
 
+_SHAPE = RunShape(_CONFIG_COLUMNS, STATS_COLUMNS, "seed", "nb201intermediatestats", INTERMEDIATE_COLUMNS,
+                  _config_dict)
+_FROM = "from nb201trialstats s join nb201trialconfig c on s.config_id = c.id"
+
+
 def query_nb201_computed_stats(arch, num_epochs, dataset, reduction=None, include_intermediates=False
                                ) -> Iterator[dict]:
     """Query NAS-Bench-201 results, one dict per training run (or per config with ``reduction='mean'``).
@@ -91,56 +96,9 @@ def query_nb201_computed_stats(arch, num_epochs, dataset, reduction=None, includ
     >>> for run in query_nb201_computed_stats(arch, 200, 'cifar100'):
     ...     print(run['seed'], run['test_acc'])
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"Unsupported reduction: {shown(reduction)}; expected None, 'none' or 'mean'")
-    mean = reduction == "mean"
+    mean = is_mean(reduction)
     where, params = _where(arch, num_epochs, dataset)
-    db = DATABASE.connection()
-    config_sql = ", ".join(f"c.{column}" for column in _CONFIG_COLUMNS)
-    if mean:
-        stats_sql = ", ".join(f"avg(s.{column})" for column in STATS_COLUMNS)
-        rows = db.execute_sql(
-            f"select {config_sql}, {stats_sql} from nb201trialstats s "
-            f"join nb201trialconfig c on s.config_id = c.id{where} group by c.id order by c.id", params).fetchall()
-    else:
-        stats_sql = ", ".join(f"s.{column}" for column in STATS_COLUMNS)
-        rows = db.execute_sql(
-            f"select {config_sql}, s.id, s.seed, {stats_sql} from nb201trialstats s "
-            f"join nb201trialconfig c on s.config_id = c.id{where} order by c.id, s.id", params).fetchall()
-    intermediates = _intermediates(db, where, params, mean) if include_intermediates else None
-    width = len(_CONFIG_COLUMNS)
-    for row in rows:
-        config = _config_dict(row[:width])
-        if mean:
-            result = {"id": None, "config": config, **dict(zip(STATS_COLUMNS, row[width:]))}
-            key = config["id"]
-        else:
-            result = {"id": row[width], "config": config, "seed": row[width + 1],
-                      **dict(zip(STATS_COLUMNS, row[width + 2:]))}
-            key = result["id"]
-        if intermediates is not None:
-            result["intermediates"] = intermediates.get(key, [])
-        yield result
-
-
-def _intermediates(db, where: str, params: list, mean: bool) -> dict[int, list[dict]]:
-    """All per-epoch rows of the selected runs in one query, grouped by trial (or config when mean)."""
-    if mean:
-        metrics = ", ".join(f"avg(i.{column})" for column in INTERMEDIATE_COLUMNS)
-        sql = (f"select c.id, i.current_epoch, {metrics} from nb201intermediatestats i "
-               f"join nb201trialstats s on i.trial_id = s.id join nb201trialconfig c on s.config_id = c.id"
-               f"{where} group by c.id, i.current_epoch order by c.id, i.current_epoch")
-        names = ["current_epoch"] + INTERMEDIATE_COLUMNS
-    else:
-        metrics = ", ".join(f"i.{column}" for column in INTERMEDIATE_COLUMNS)
-        sql = (f"select i.trial_id, i.id, i.current_epoch, {metrics} from nb201intermediatestats i "
-               f"join nb201trialstats s on i.trial_id = s.id join nb201trialconfig c on s.config_id = c.id"
-               f"{where} order by i.trial_id, i.current_epoch")
-        names = ["id", "current_epoch"] + INTERMEDIATE_COLUMNS
-    grouped: dict[int, list[dict]] = {}
-    for row in db.execute_sql(sql, params):
-        grouped.setdefault(row[0], []).append(dict(zip(names, row[1:])))
-    return grouped
+    yield from computed_stats(DATABASE.connection(), _SHAPE, _FROM, where, params, mean, include_intermediates)
 
 
 #: NNI's released name.

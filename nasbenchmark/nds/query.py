@@ -10,9 +10,9 @@ from typing import Any, Iterator
 
 from .constants import DATASETS, GENERATORS, MODEL_FAMILIES, PROPOSERS
 from .descriptor import CELL_PREFIX
+from ..computed_stats import RunShape, computed_stats, is_mean
 from .schema import CONFIG_COLUMNS, DATABASE, INTERMEDIATE_COLUMNS, STATS_COLUMNS
 
-_REDUCTIONS = (None, "none", "mean")
 _CHOICES = {"model_family": MODEL_FAMILIES, "proposer": PROPOSERS, "generator": GENERATORS, "dataset": DATASETS}
 _JSON_CONFIG_COLUMNS = ("model_spec", "cell_spec", "optim")
 #: Columns a 'mean' reduction averages: every number (the text columns say where a single run came from).
@@ -65,6 +65,10 @@ def _config_dict(row: tuple) -> dict:
     return config
 
 
+_SHAPE = RunShape(CONFIG_COLUMNS, STATS_COLUMNS, "seed", "ndsintermediatestats", INTERMEDIATE_COLUMNS, _config_dict,
+                  mean_columns=_MEAN_COLUMNS)
+
+
 def query_nds_computed_stats(model_family, proposer, generator, model_spec, cell_spec, dataset, num_epochs=None,
                              reduction=None, include_intermediates=False) -> Iterator[dict]:
     """Query NDS results, one dict per training run (or per configuration with ``reduction='mean'``).
@@ -113,56 +117,12 @@ def query_nds_computed_stats(model_family, proposer, generator, model_spec, cell
     >>> for run in query_nds_computed_stats('residual_basic', 'resnet', 'random', spec, {}, 'cifar10'):
     ...     print(run['seed'], run['final_test_acc'])
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"Unsupported reduction: {reduction!r}; expected None, 'none' or 'mean'")
-    mean = reduction == "mean"
+    mean = is_mean(reduction)
     source, where, params = _selection({"model_family": model_family, "proposer": proposer, "generator": generator,
-                            "model_spec": model_spec, "cell_spec": cell_spec, "dataset": dataset,
-                            "num_epochs": num_epochs})
-    db = DATABASE.connection()
-    config_sql = ", ".join(f"c.{column}" for column in CONFIG_COLUMNS)
-    if mean:
-        stats_sql = ", ".join(f"avg(s.{column})" for column in _MEAN_COLUMNS)
-        rows = db.execute_sql(
-            f"select {config_sql}, {stats_sql} from {source} join ndstrialstats s on s.config_id = c.id"
-            f"{where} group by c.id order by c.id", params).fetchall()
-    else:
-        stats_sql = ", ".join(f"s.{column}" for column in STATS_COLUMNS)
-        rows = db.execute_sql(
-            f"select {config_sql}, s.id, s.seed, {stats_sql} from {source} "
-            f"join ndstrialstats s on s.config_id = c.id{where} order by c.id, s.id", params).fetchall()
-    intermediates = _intermediates(db, source, where, params, mean) if include_intermediates else None
-    width = len(CONFIG_COLUMNS)
-    for row in rows:
-        config = _config_dict(row[:width])
-        if mean:
-            result = {"id": None, "config": config, **dict(zip(_MEAN_COLUMNS, row[width:]))}
-            key = config["id"]
-        else:
-            result = {"id": row[width], "config": config, "seed": row[width + 1],
-                      **dict(zip(STATS_COLUMNS, row[width + 2:]))}
-            key = result["id"]
-        if intermediates is not None:
-            result["intermediates"] = intermediates.get(key, [])
-        yield result
-
-
-def _intermediates(db, source: str, where: str, params: list, mean: bool) -> dict[int, list[dict]]:
-    """All per-epoch rows of the selected runs in one query, grouped by trial (or configuration when mean)."""
-    joins = f"from {source} join ndstrialstats s on s.config_id = c.id join ndsintermediatestats i on i.trial_id = s.id"
-    if mean:
-        metrics = ", ".join(f"avg(i.{column})" for column in INTERMEDIATE_COLUMNS)
-        sql = (f"select c.id, i.current_epoch, {metrics} {joins}{where} "
-               "group by c.id, i.current_epoch order by c.id, i.current_epoch")
-        names = ["current_epoch"] + INTERMEDIATE_COLUMNS
-    else:
-        metrics = ", ".join(f"i.{column}" for column in INTERMEDIATE_COLUMNS)
-        sql = f"select s.id, i.id, i.current_epoch, {metrics} {joins}{where} order by s.id, i.current_epoch"
-        names = ["id", "current_epoch"] + INTERMEDIATE_COLUMNS
-    grouped: dict[int, list[dict]] = {}
-    for row in db.execute_sql(sql, params):
-        grouped.setdefault(row[0], []).append(dict(zip(names, row[1:])))
-    return grouped
+                                        "model_spec": model_spec, "cell_spec": cell_spec, "dataset": dataset,
+                                        "num_epochs": num_epochs})
+    from_sql = f"from {source} join ndstrialstats s on s.config_id = c.id"
+    yield from computed_stats(DATABASE.connection(), _SHAPE, from_sql, where, params, mean, include_intermediates)
 
 
 #: NNI's released name.
