@@ -59,9 +59,14 @@ class _Group(click.Group):
     a signal exits 130."""
 
     def main(self, *args, **kwargs):
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, _raise_keyboard_interrupt)
-        return super().main(*args, **kwargs)
+        # Restored on return: a caller that runs the CLI in-process (tests, notebooks) keeps its own handlers,
+        # and processes it forks later do not inherit ours.
+        previous = {sig: signal.signal(sig, _raise_keyboard_interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def invoke(self, ctx):
         try:

