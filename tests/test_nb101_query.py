@@ -211,3 +211,38 @@ def test_the_query_command(db):
            "423,624 architectures)" in missing.stderr
     invalid = _query(db, "--arch", json.dumps([[[0, 0], [0, 0]], ["input", "output"]]))
     assert invalid.returncode == 1 and "no path from the input to the output" in invalid.stderr
+
+
+#: sqlite_stat1 of the full-scale DB (423,624 models): SQLite plans by these counts, and a plan that is fine for
+#: a dozen models can be quadratic at full scale.
+FULL_SCALE_STATS = [("nb101trialstats", "nb101trialstats", "5083488 3 1"), ("nb101trialconfig", None, "1694496"),
+                    ("nb101arch", "nb101arch_cell", "423624 70604 1"), ("nb101arch", "nb101arch_hash", "423624 1")]
+
+
+def test_every_query_reads_models_and_configs_by_key(db, tmp_path):
+    """With the full-scale row counts, a wildcard query reads one table through and the others by their keys;
+    a lookup reads nothing through. (Joined on the config id range alone, SQLite read every config of the
+    budget for every model: minutes at full scale.)"""
+    import shutil
+    import sqlite3
+
+    from nasbenchmark.nasbench101.query import _FROM
+
+    copy = shutil.copy(db, tmp_path / "full-scale-stats.db")
+    conn = sqlite3.connect(copy)
+    try:
+        conn.execute("analyze")
+        conn.execute("delete from sqlite_stat1 where tbl in ('nb101trialstats', 'nb101trialconfig', 'nb101arch')")
+        conn.executemany("insert into sqlite_stat1 values (?, ?, ?)", FULL_SCALE_STATS)
+        conn.commit()
+        conn.execute("analyze sqlite_schema")  # reload the statistics
+
+        def plan(where: str, params: list) -> list[str]:
+            return [row[3] for row in conn.execute(f"explain query plan select c.id, s.test_acc {_FROM}{where}", params)]
+
+        wildcard = plan(" where c.num_epochs = ?", [108])
+        assert wildcard[0].startswith("SCAN") and all("PRIMARY KEY" in step for step in wildcard[1:]), wildcard
+        lookup = plan(" where a.hash = ? and c.num_epochs = ?", [INCEPTION, 108])
+        assert not any(step.startswith("SCAN") for step in lookup), lookup
+    finally:
+        conn.close()
