@@ -733,6 +733,7 @@ def render_markdown(results: dict) -> str:
              f"{results['limits']['timeout_s']:.0f} s or at {results['limits']['rss_cap_mb'] / 1024:.0f} GB RSS. "
              "Inputs are the release formats written by `generators/fixtures` (synthetic values, real shapes), "
              "except NAS-Bench-Graph's real files. Figures: `RESULTS.json`.", ""]
+    lines += [f"* {note}" for note in results.get("notes", [])] + ([""] if results.get("notes") else [])
     misses: list[str] = []
     if "conversion" in results:
         lines += _conversion_markdown(results["conversion"], misses) + _scaling_markdown(results["conversion"])
