@@ -253,7 +253,9 @@ def _metric_of(alias: str) -> str:
 
 def _per_metric(branch: str) -> str:
     """One UNION ALL branch per accuracy, each reading its own index; ``branch`` holds ``{metric}`` and
-    ``{chosen}`` (true in the branch of the chosen metric only, so the others read nothing)."""
+    ``{chosen}`` (true in the branch of the chosen metric only). The other branches must read nothing: a WHERE
+    term with a subquery is tested row by row (a whole budget, 423,624 rows), so they also get LIMIT 0, which
+    SQLite checks before the first row."""
     return "\nunion all\n".join(
         "select * from (" + branch.format(metric=m, chosen=f"(select metric from params) = '{m}'") + ")"
         for m in ACCURACIES)
@@ -263,11 +265,12 @@ _TOP_BRANCH = """
   select ms.arch_id, ms.config_id, ms.runs, ms.parameters, ms.training_time, ms.{metric} as mean_acc
   from nb101meanstats ms
   where ms.num_epochs = (select epochs from params) and {chosen} and ms.{metric} is not null
-  order by ms.{metric} desc, ms.arch_id limit (select k from params)"""
+  order by ms.{metric} desc, ms.arch_id limit case when {chosen} then (select k from params) else 0 end"""
 _TOP_K = f"top as (\n{_per_metric(_TOP_BRANCH)}\n)"
 _MEANS_BRANCH = """
   select ms.{metric} as mean_acc from nb101meanstats ms
-  where ms.num_epochs = (select epochs from params) and {chosen} and ms.{metric} is not null"""
+  where ms.num_epochs = (select epochs from params) and {chosen} and ms.{metric} is not null
+  limit case when {chosen} then -1 else 0 end"""
 _CELL_COLUMNS = "a.num_vertices, a.num_edges, a.conv3x3, a.conv1x1, a.maxpool3x3"
 
 
