@@ -9,8 +9,9 @@ for all their per-epoch rows, never one per run as NNI does.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from .errors import shown
 
@@ -27,8 +28,8 @@ class RunShape:
     run_key: str
     intermediate_table: str
     intermediate_columns: Sequence[str]
-    #: Builds ``'config'`` from the config columns' values (e.g. decoding the arch's JSON).
-    config_dict: Callable[[tuple], dict]
+    #: Config columns stored as JSON text (the arch, specs), decoded in ``'config'``.
+    json_columns: Sequence[str]
     #: Columns a ``'mean'`` averages (default: ``stats_columns``; text columns cannot be averaged).
     mean_columns: Sequence[str] | None = None
 
@@ -56,7 +57,9 @@ def computed_stats(db, shape: RunShape, from_sql: str, where: str, params: list,
     intermediates = _intermediates(db, shape, from_sql, where, params, mean) if include_intermediates else None
     width = len(shape.config_columns)
     for row in rows:
-        config = shape.config_dict(row[:width])
+        config = dict(zip(shape.config_columns, row[:width]))
+        for name in shape.json_columns:
+            config[name] = json.loads(config[name])
         if mean:
             result = {"id": None, "config": config, **dict(zip(averaged, row[width:]))}
             key = config["id"]

@@ -6,7 +6,6 @@ misses. One SQL statement per call, plus one for all per-epoch rows when asked.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
 
 from .constants import AVAILABLE_OPS, BUDGETS, MAX_VERTICES, NUM_MODELS
@@ -69,14 +68,7 @@ _FROM = ("from nb101arch a join nb101trialconfig c on c.id between 4 * a.arch_id
          "and a.arch_id = (c.id + 3) / 4 join nb101trialstats s on s.config_id = c.id")
 
 
-def _config_dict(row: tuple) -> dict:
-    config = dict(zip(_CONFIG_COLUMNS, row))
-    config["arch"] = json.loads(config["arch"])
-    return config
-
-
-_SHAPE = RunShape(_CONFIG_COLUMNS, STATS_COLUMNS, "repeat", "nb101intermediatestats", INTERMEDIATE_COLUMNS,
-                  _config_dict)
+_SHAPE = RunShape(_CONFIG_COLUMNS, STATS_COLUMNS, "repeat", "nb101intermediatestats", INTERMEDIATE_COLUMNS, ("arch",))
 
 
 def query_nb101_computed_stats(arch, num_epochs, isomorphism=True, reduction=None, include_intermediates=False

@@ -5,7 +5,6 @@ bound parameters, instead of NNI's one query per trial.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
 
 from .constants import DATASETS, NUM_ARCHS, NUM_EPOCHS
@@ -53,14 +52,7 @@ def _where(arch: Any, num_epochs: int | None, dataset: str | None) -> tuple[str,
     return (" where " + " and ".join(conditions)) if conditions else "", params
 
 
-def _config_dict(row: tuple) -> dict:
-    config = dict(zip(_CONFIG_COLUMNS, row))
-    config["arch"] = json.loads(config["arch"])
-    return config
-
-
-_SHAPE = RunShape(_CONFIG_COLUMNS, STATS_COLUMNS, "seed", "nb201intermediatestats", INTERMEDIATE_COLUMNS,
-                  _config_dict)
+_SHAPE = RunShape(_CONFIG_COLUMNS, STATS_COLUMNS, "seed", "nb201intermediatestats", INTERMEDIATE_COLUMNS, ("arch",))
 _FROM = "from nb201trialstats s join nb201trialconfig c on s.config_id = c.id"
 
 

@@ -14,7 +14,6 @@ from ..computed_stats import RunShape, computed_stats, is_mean
 from .schema import CONFIG_COLUMNS, DATABASE, INTERMEDIATE_COLUMNS, STATS_COLUMNS
 
 _CHOICES = {"model_family": MODEL_FAMILIES, "proposer": PROPOSERS, "generator": GENERATORS, "dataset": DATASETS}
-_JSON_CONFIG_COLUMNS = ("model_spec", "cell_spec", "optim")
 #: Columns a 'mean' reduction averages: every number (the text columns say where a single run came from).
 _MEAN_COLUMNS = [name for name in STATS_COLUMNS if name not in ("job_id", "sweep", "rerun_group")]
 
@@ -58,15 +57,8 @@ def _selection(filters: dict[str, Any]) -> tuple[str, str, list]:
     return source, (" where " + " and ".join(conditions)) if conditions else "", params
 
 
-def _config_dict(row: tuple) -> dict:
-    config = dict(zip(CONFIG_COLUMNS, row))
-    for name in _JSON_CONFIG_COLUMNS:
-        config[name] = json.loads(config[name])
-    return config
-
-
-_SHAPE = RunShape(CONFIG_COLUMNS, STATS_COLUMNS, "seed", "ndsintermediatestats", INTERMEDIATE_COLUMNS, _config_dict,
-                  mean_columns=_MEAN_COLUMNS)
+_SHAPE = RunShape(CONFIG_COLUMNS, STATS_COLUMNS, "seed", "ndsintermediatestats", INTERMEDIATE_COLUMNS,
+                  ("model_spec", "cell_spec", "optim"), mean_columns=_MEAN_COLUMNS)
 
 
 def query_nds_computed_stats(model_family, proposer, generator, model_spec, cell_spec, dataset, num_epochs=None,
