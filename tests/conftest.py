@@ -63,3 +63,19 @@ def page(browser):
     yield tab
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def reference_average_ranks(values: list[float]) -> list[float]:
+    """1-based ranks, ties sharing their average rank (Spearman's convention): the tests' reference for the
+    rank-correlation queries and the converter's own ranks."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for position in range(start, end + 1):
+            ranks[order[position]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks

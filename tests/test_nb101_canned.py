@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import pytest
 
+from conftest import reference_average_ranks
 from generators.fixtures import nb101 as fixture
 from generators.nasbench101 import convert
 from generators.nasbench101.whole_space import average_ranks, pareto_front
@@ -145,25 +146,12 @@ def test_top_k_operations(conn, runs, k):
         assert rows[op]["share_percent"] == round(100 * total / max(1, inner), 2)
 
 
-def _average_ranks(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            ranks[order[position]] = (start + end) / 2 + 1
-        start = end + 1
-    return ranks
-
 
 @pytest.mark.parametrize("short, long", [("12", "108"), ("4", "36"), ("36", "36")])
 def test_rank_correlation(conn, runs, short, long):
     archs = sorted(arch for (arch, epochs) in runs if epochs == int(long))
-    short_ranks = _average_ranks([_mean(runs, (arch, int(short)), "test_acc") for arch in archs])
-    long_ranks = _average_ranks([_mean(runs, (arch, int(long)), "test_acc") for arch in archs])
+    short_ranks = reference_average_ranks([_mean(runs, (arch, int(short)), "test_acc") for arch in archs])
+    long_ranks = reference_average_ranks([_mean(runs, (arch, int(long)), "test_acc") for arch in archs])
     n = len(archs)
     mean = (n + 1) / 2
     covariance = sum((a - mean) * (b - mean) for a, b in zip(short_ranks, long_ranks))
@@ -177,7 +165,8 @@ def test_fronts_and_ranks_break_ties_as_the_queries_did():
     costs, accuracies, arch_ids = [1.0, 1.0, 1.0, 2.0, 3.0, 0.5], [50.0, 50.0, 40.0, 50.0, 60.0, 10.0], [9, 3, 1, 2, 5, 7]
     front = pareto_front(costs, accuracies, arch_ids, sorted(range(6), key=costs.__getitem__))
     assert [arch_ids[position] for position in front] == [7, 3, 5]
-    assert average_ranks([3.0, 1.0, 3.0, 2.0]) == [3.5, 1.0, 3.5, 2.0] == _average_ranks([3.0, 1.0, 3.0, 2.0])
+    assert average_ranks([3.0, 1.0, 3.0, 2.0]) == [3.5, 1.0, 3.5, 2.0] \
+        == reference_average_ranks([3.0, 1.0, 3.0, 2.0])
 
 
 def test_bad_parameters_stop_with_one_message(conn):

@@ -8,6 +8,7 @@ import statistics
 
 import pytest
 
+from conftest import reference_average_ranks
 from nasbenchmark.nasbench201.descriptor import BENCHMARK as CATALOG
 from nasbenchmark.nasbench201.graph_util import arch_str_to_dict
 from served_dbs import require_db
@@ -163,19 +164,6 @@ def test_operation_counts_cover_the_top_k_cells(nb201):
     assert sum(r["share_percent"] for r in rows) == pytest.approx(100, abs=0.05)
 
 
-def _average_ranks(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for i in order[start:end + 1]:
-            ranks[i] = (start + end) / 2 + 1
-        start = end + 1
-    return ranks
-
 
 @pytest.mark.parametrize("dataset, metric", [("cifar10-valid", "valid_acc"), ("cifar100", "test_acc")])
 def test_rank_correlation_is_spearman(nb201, dataset, metric):
@@ -183,8 +171,8 @@ def test_rank_correlation_is_spearman(nb201, dataset, metric):
     (row,) = rows_of(run(directory, "rank_correlation_12_vs_200", dataset=dataset, metric=metric))["rows"]
     short, long = means(conn, dataset, 12, metric), means(conn, dataset, 200, metric)
     archs = sorted(set(short) & set(long))
-    expected = statistics.correlation(_average_ranks([short[a] for a in archs]),
-                                      _average_ranks([long[a] for a in archs]))
+    expected = statistics.correlation(reference_average_ranks([short[a] for a in archs]),
+                                      reference_average_ranks([long[a] for a in archs]))
     assert row["archs"] == len(archs) and row["spearman_rho"] == pytest.approx(expected, abs=1e-9)
 
 
