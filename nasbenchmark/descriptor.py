@@ -255,6 +255,15 @@ def present_table_sql(table: str, message: str) -> str:
     return f"select case when exists ({listed}) then {stop_with(message)} else 1 end as ok"
 
 
+def per_choice_sql(param: Param, branch: str) -> str:
+    """One UNION ALL branch per choice of ``param``, so that each branch reads its own index; ``branch`` holds
+    ``{<param's name>}`` (the choice) and ``{chosen}`` (SQL that is true in the chosen choice's branch only)."""
+    return "\nunion all\n".join(
+        "select * from (" + branch.format(**{param.name: choice},
+                                          chosen=f"(select {param.name} from params) = '{choice}'") + ")"
+        for choice in param.choices)
+
+
 def histogram_sql(values: str, column: str) -> str:
     """The end of a histogram query: ``params.bins`` equal-width bins of ``column`` over the rows of the CTE
     ``values``, from its lowest to its highest value, empty bins included (``bin``, ``bin_start``, ``bin_end``,

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, Builder, CannedQuery, ChoiceFilter, Column, DesignerSpec,
                           Example, Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Source, Table,
-                          ViewBudget, histogram_sql, stop_sql)
+                          ViewBudget, histogram_sql, per_choice_sql, stop_sql)
 from ..provenance import METADATA_TABLE
 from .constants import (AVAILABLE_OPS, BUDGETS, DB_FILENAME, GENERATE_COMMAND, INPUT, LABEL2ID, MAX_EDGES,
                         MAX_VERTICES, NUM_MODELS, NUM_REPEATS, OUTPUT)
@@ -252,13 +252,10 @@ def _metric_of(alias: str) -> str:
 
 
 def _per_metric(branch: str) -> str:
-    """One UNION ALL branch per accuracy, each reading its own index; ``branch`` holds ``{metric}`` and
-    ``{chosen}`` (true in the branch of the chosen metric only). The other branches must read nothing: a WHERE
-    term with a subquery is tested row by row (a whole budget, 423,624 rows), so they also get LIMIT 0, which
-    SQLite checks before the first row."""
-    return "\nunion all\n".join(
-        "select * from (" + branch.format(metric=m, chosen=f"(select metric from params) = '{m}'") + ")"
-        for m in ACCURACIES)
+    """``per_choice_sql`` over the accuracies. The branches not chosen must read nothing: a WHERE term with a
+    subquery is tested row by row (a whole budget, 423,624 rows), so they also get LIMIT 0, which SQLite checks
+    before the first row."""
+    return per_choice_sql(_METRIC_PARAM, branch)
 
 
 _TOP_BRANCH = """

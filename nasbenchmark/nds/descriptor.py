@@ -25,7 +25,7 @@ import math
 
 from ..descriptor import (ArchSpec, Benchmark, BrowseSpec, Builder, CannedQuery, ChoiceFilter, Column, Example,
                           Index, Param, RangeFilter, ScatterSpec, SearchSpace, SiteViews, Source, Table, ViewBudget,
-                          sql_text, stop_sql)
+                          per_choice_sql, sql_text, stop_sql)
 from ..provenance import METADATA_TABLE
 from .constants import (DATASETS, DB_FILENAME, DESIGN_SPACES, GENERATE_COMMAND, GENERATORS, MAX_EPOCHS,
                         MODEL_FAMILIES, NAS_CELL, OPS, PROPOSERS)
@@ -277,16 +277,8 @@ def _space_param(default: str) -> Param:
     return Param("space", default, _SPACE_NAMES)
 
 
-def _per_choice(param: Param, branch: str) -> str:
-    """One UNION ALL branch per choice of ``param``, so that each reads its own index; ``branch`` holds
-    ``{<param's name>}`` (the choice) and ``{chosen}`` (true in its branch only, checked once)."""
-    return "\nunion all\n".join(
-        "select * from (" + branch.format(**{param.name: choice}, chosen=f"(select {param.name} from params) = '{choice}'")
-        + ")" for choice in param.choices)
-
-
 def _per_metric(branch: str) -> str:
-    return _per_choice(_METRIC_PARAM, branch)
+    return per_choice_sql(_METRIC_PARAM, branch)
 
 
 def _per_row_choice(param: str, values: dict[str, str]) -> str:
@@ -382,7 +374,7 @@ def _in_bin(column: str, aggregate: str) -> str:
 
 
 # Each design space's configurations per bin of the chosen complexity ({complexity} and {chosen} are filled
-# in per choice by _per_choice; _in_bin leaves {complexity} in its text).
+# in per choice by per_choice_sql; _in_bin leaves {complexity} in its text).
 _BIN_BRANCH = f"""
   select c.name as design_space, b.bin, b.label, b.low, {_in_bin("{complexity}", "count(*)")} as configs,
          {_in_bin("{complexity}", f"avg({_metric_of('x')})")} as mean_accuracy,
@@ -475,7 +467,7 @@ order by r.design_space, r.rank""",
 {_FLOPS_BINS},
 {_PARAMETERS_BINS},
 binned as (
-{_per_choice(_COMPLEXITY_PARAM, _BIN_BRANCH)}
+{per_choice_sql(_COMPLEXITY_PARAM, _BIN_BRANCH)}
 )
 select design_space, (select complexity from params) as complexity, label as bin, low as bin_from, configs,
        mean_accuracy, max_accuracy
@@ -492,7 +484,7 @@ order by design_space, bin_from""",
         "lowest and highest accuracy of each group. factor: depth or width. " + _HELP["space"] + " "
         + _HELP["metric"],
         f"""with {_CHOSEN_SPACE}
-{_per_choice(_FACTOR_PARAM, _FACTOR_BRANCH)}
+{per_choice_sql(_FACTOR_PARAM, _FACTOR_BRANCH)}
 order by value""",
         (_space_param("ResNeXt-B"), _FACTOR_PARAM, _METRIC_PARAM),
         chart={"type": "line", "x": "value", "y": "mean_accuracy"},
